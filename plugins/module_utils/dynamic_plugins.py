@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+"""Pure logic for the ``dynamic-plugins.yaml`` document RHDH reads its plugin list from.
+
+RHDH's plugin installer identifies an OCI plugin by its package without the tag
+(``oci://<repo>:!<path>``) and fails on two entries with the same identity. So entries are matched
+here by that tag-less identity: a new tag updates the entry in place, every other entry, the
+``includes`` list and unknown keys are kept, and duplicates left by other tools are folded into one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+
+CONFIG_KEY = "dynamic-plugins.yaml"
+DEFAULT_INCLUDES = ["dynamic-plugins.default.yaml"]
+OCI_PREFIX = "oci://"
+EXPORT_OVERLAYS = "ghcr.io/redhat-developer/rhdh-plugin-export-overlays"
+
+#: The connector's plugins, by their short name.
+CONNECTOR_PLUGINS = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
+
+#: Plugin tags by RHDH minor release: (model-catalog, techdoc-url-reader).
+PLUGIN_TAGS = {
+    "1.8": ("bs_1.42.5__0.7.0", "bs_1.42.5__0.3.0"),
+    "1.9": ("bs_1.45.3__0.9.0", "bs_1.45.3__0.5.0"),
+    "1.10": ("bs_1.49.4__0.9.0", "bs_1.49.4__0.5.0"),
+}
+
+_NPM_VERSION = re.compile(r"^(@?[^@]+)@[^/]+$")
+
+
+def plugin_package(short_name: str, tag: str, registry: str = EXPORT_OVERLAYS) -> str:
+    """The OCI package string of one of the connector's plugins."""
+    path = "red-hat-developer-hub-backstage-plugin-{0}".format(short_name)
+    return "{0}{1}/{2}:{3}!{2}".format(OCI_PREFIX, registry.rstrip("/"), path, tag)
+
+
+def connector_packages(tags: Dict[str, str], registry: str = EXPORT_OVERLAYS) -> List[str]:
+    """Both connector packages for ``tags`` = {short name: tag}."""
+    return [plugin_package(name, tags[name], registry) for name in CONNECTOR_PLUGINS]
+
+
+def _split_oci(ref: str) -> Tuple[str, Optional[str]]:
+    """``host/path:tag@digest!sub`` -> (``host/path``, ``sub`` or None)."""
+    body, _, sub = ref.partition("!")
+    body = body.split("@", 1)[0]
+    head, slash, last = body.rpartition("/")
+    last = last.split(":", 1)[0]  # the tag; a registry port sits before the last '/'
+    repo = head + slash + last
+    return repo, (sub or None)
+
+
+def plugin_identity(package: Any) -> str:
+    """The identity RHDH's installer gives a package: OCI without tag or digest, npm without version.
+
+    ``oci://r/img:1.0!img`` and ``oci://r/img:2.0`` (newer installers infer the path from the image
+    name) are the same plugin: ``oci://r/img:!img``.
+    """
+    text = str(package).strip()
+    if text.startswith(OCI_PREFIX):
+        repo, sub = _split_oci(text[len(OCI_PREFIX):])
+        return "{0}{1}:!{2}".format(OCI_PREFIX, repo, sub or repo.rsplit("/", 1)[-1])
+    if text.startswith((".", "/")):
+        return text.rstrip("/")
+    match = _NPM_VERSION.match(text)
+    return match.group(1) if match else text
+
+
+def new_document() -> Dict[str, Any]:
+    """A fresh user document, as RHDH expects it: the defaults included, no plugin yet."""
+    return {"includes": list(DEFAULT_INCLUDES), "plugins": []}
+
+
+def validate(doc: Any, where: str) -> Any:
+    """Check the shape of a parsed document; ``where`` names ConfigMap and key for the message."""
+    if doc is None:
+        return new_document()
+    if not isinstance(doc, dict):
+        raise ConnectorError(
+            "{0} must hold a YAML mapping with a 'plugins' list, found a {1}".format(where, type(doc).__name__),
+            fix="make the document a mapping (includes: [...], plugins: [...]); nothing was changed",
+        )
+    plugins = doc.get("plugins")
+    if plugins is not None and not isinstance(plugins, list):
+        raise ConnectorError(
+            "{0}: 'plugins' must be a list, found a {1}".format(where, type(plugins).__name__),
+            fix="turn 'plugins' into a list of entries with a 'package' key; nothing was changed",
+        )
+    for index, entry in enumerate(plugins or []):
+        if not isinstance(entry, dict) or not entry.get("package"):
+            raise ConnectorError(
+                "{0}: plugins[{1}] has no 'package'".format(where, index),
+                fix="give every entry of 'plugins' a 'package' (or remove the entry); nothing was changed",
+            )
+    return doc
+
+
+def _entries(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
+    if doc.get("plugins") is None:
+        doc["plugins"] = []
+    return doc["plugins"]
+
+
+def ensure_plugins(doc: Dict[str, Any], desired: List[Dict[str, Any]], state: str = "present") -> List[str]:
+    """Bring ``doc`` (validated, edited in place) to ``state`` for each desired entry.
+
+    ``desired`` entries carry ``package`` and optionally ``pluginConfig``. ``present``: the entry
+    exists once, with that package (tag), ``disabled: false`` and the given ``pluginConfig`` keys;
+    ``disabled``: it exists once with ``disabled: true``; ``absent``: no entry of that identity is
+    left. Returns one human-readable line per change.
+    """
+    if state not in ("present", "disabled", "absent"):
+        raise ValueError("state must be present, disabled or absent")
+    if state == "absent" and not doc.get("plugins"):
+        return []
+    entries = _entries(doc)
+    changes = []  # type: List[str]
+    for want in desired:
+        identity = plugin_identity(want["package"])
+        matches = [i for i, entry in enumerate(entries) if plugin_identity(entry.get("package", "")) == identity]
+        if state == "absent":
+            for index in reversed(matches):
+                changes.append("removed {0}".format(entries[index]["package"]))
+                del entries[index]
+            continue
+        for index in reversed(matches[1:]):
+            changes.append("removed duplicate {0}".format(entries[index]["package"]))
+            del entries[index]
+        if not matches:
+            if state == "disabled":
+                continue  # nothing to disable; not adding a plugin only to switch it off
+            entry = {"package": want["package"], "disabled": False}
+            if want.get("pluginConfig") is not None:
+                entry["pluginConfig"] = copy.deepcopy(want["pluginConfig"])
+            entries.append(entry)
+            changes.append("added {0}".format(want["package"]))
+            continue
+        changes.extend(_update_entry(entries[matches[0]], want, state))
+    return changes
+
+
+def _update_entry(entry: Dict[str, Any], want: Dict[str, Any], state: str) -> List[str]:
+    changes = []
+    if state == "present" and entry.get("package") != want["package"]:
+        changes.append("updated {0} to {1}".format(entry.get("package"), want["package"]))
+        entry["package"] = want["package"]
+    disabled = state == "disabled"
+    if bool(entry.get("disabled", False)) != disabled:
+        changes.append("{0} {1}".format("disabled" if disabled else "enabled", entry["package"]))
+        entry["disabled"] = disabled
+    if state == "present" and want.get("pluginConfig") is not None:
+        config = entry.get("pluginConfig")
+        if not isinstance(config, dict):
+            entry["pluginConfig"] = config = {}
+        for key, value in want["pluginConfig"].items():
+            if config.get(key) != value:
+                config[key] = copy.deepcopy(value)
+                changes.append("set pluginConfig.{0} of {1}".format(key, entry["package"]))
+    return changes
+
+
+def find_plugins(doc: Any, packages: List[str]) -> Dict[str, Optional[Dict[str, Any]]]:
+    """For each package, the entry of the same identity in ``doc`` (or None)."""
+    entries = (doc or {}).get("plugins") or [] if isinstance(doc, dict) else []
+    found = {}  # type: Dict[str, Optional[Dict[str, Any]]]
+    for package in packages:
+        identity = plugin_identity(package)
+        found[package] = next(
+            (e for e in entries if isinstance(e, dict) and plugin_identity(e.get("package", "")) == identity), None
+        )
+    return found

@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+"""Version and prerequisite rules: pure functions of facts read from the cluster."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.dynamic_plugins import CONNECTOR_PLUGINS, PLUGIN_TAGS
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+
+MIN_RHOAI = (2, 20)
+TECHDOCS_RHOAI = (2, 25)
+PLATFORMS = {
+    "OpenShift AI Self-Managed": "rhoai-self-managed",
+    "OpenShift AI Cloud Service": "rhoai-cloud-service",
+    "Open Data Hub": "odh",
+}
+DEFAULT_REGISTRIES_NAMESPACE = {"odh": "odh-model-registries"}
+DEFAULT_APPLICATIONS_NAMESPACE = {"odh": "opendatahub"}
+#: The last plugin line the sidecar mode supports; newer plugins replace the sidecars.
+SIDECAR_MODE_RHDH = tuple(sorted(PLUGIN_TAGS, key=lambda v: tuple(int(p) for p in v.split("."))))
+
+
+def parse_version(text: Any) -> Optional[Tuple[int, ...]]:
+    """``"2.25.0"``, ``"v2.25"``, ``"rhods-operator.v2.25.0"`` -> (2, 25, 0); None when there is none."""
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", str(text or ""))
+    if not match:
+        return None
+    return tuple(int(p) for p in match.groups() if p is not None)
+
+
+def platform_of(release_name: Any) -> str:
+    """The platform key for a DSC/DSCI ``status.release.name``."""
+    return PLATFORMS.get(str(release_name or ""), "unknown" if release_name else "none")
+
+
+def is_rhoai(platform: str) -> bool:
+    return platform.startswith("rhoai")
+
+
+def verdict(check: str, status: str, msg: str) -> Dict[str, str]:
+    return {"check": check, "status": status, "msg": msg}
+
+
+def preflight_verdicts(facts: Dict[str, Any]) -> List[Dict[str, str]]:
+    """Prerequisite verdicts (``ok``/``warn``/``fail``), each naming the object and the fix.
+
+    ``facts`` is what ``rhoai_info`` gathers: platform, version, dsc (name), modelregistry_state,
+    registries_namespace, registries (list of {name, route_hosts}), kserve, dashboard (dict or None),
+    applications_namespace.
+    """
+    out = []  # type: List[Dict[str, str]]
+    platform = facts.get("platform", "none")
+    if platform == "none":
+        return [verdict(
+            "platform", "fail",
+            "no DataScienceCluster or DSCInitialization with status.release found: Red Hat OpenShift AI 2.20+ "
+            "(or Open Data Hub) must be installed before the connector; install the operator and create a "
+            "DataScienceCluster",
+        )]
+    version = parse_version(facts.get("version"))
+    label = "{0} {1}".format(facts.get("release_name") or platform, facts.get("version") or "(version unknown)")
+    if platform == "unknown":
+        out.append(verdict("platform", "warn", "unknown platform {0}; the checks below assume RHOAI".format(label)))
+    else:
+        out.append(verdict("platform", "ok", "{0} found".format(label)))
+    if is_rhoai(platform) or platform == "unknown":
+        if version is None:
+            out.append(verdict("version", "warn", "the RHOAI version could not be read from status.release.version of "
+                                                  "DataScienceCluster {0}".format(facts.get("dsc") or "")))
+        elif version[:2] < MIN_RHOAI:
+            out.append(verdict(
+                "version", "fail",
+                "{0} is older than {1}.{2}, the first release the connector supports; upgrade OpenShift AI to "
+                "{1}.{2} or later".format(label, MIN_RHOAI[0], MIN_RHOAI[1]),
+            ))
+        elif version[:2] < TECHDOCS_RHOAI:
+            out.append(verdict(
+                "version", "warn",
+                "{0} is older than {1}.{2}: models and servers reach the catalog, model cards do not reach "
+                "TechDocs; upgrade to {1}.{2} for them".format(label, TECHDOCS_RHOAI[0], TECHDOCS_RHOAI[1]),
+            ))
+        else:
+            out.append(verdict("version", "ok", "{0} supports every feature of the connector".format(label)))
+    else:
+        out.append(verdict("version", "ok", "{0}: version rules apply to RHOAI only".format(label)))
+    out.append(_registry_verdict(facts))
+    out.extend(_dashboard_verdicts(facts))
+    if facts.get("kserve"):
+        out.append(verdict("kserve", "ok", "CRD inferenceservices.serving.kserve.io exists"))
+    else:
+        out.append(verdict(
+            "kserve", "fail",
+            "CRD inferenceservices.serving.kserve.io is missing, so the rhoai-normalizer sidecar would crash-loop; "
+            "set spec.components.kserve.managementState: Managed in the DataScienceCluster {0}".format(
+                facts.get("dsc") or "default-dsc"),
+        ))
+    out.append(_registries_verdict(facts))
+    return out
+
+
+def _registry_verdict(facts: Dict[str, Any]) -> Dict[str, str]:
+    state = facts.get("modelregistry_state")
+    dsc = facts.get("dsc") or "default-dsc"
+    if state == "Managed":
+        return verdict("model_registry", "ok", "model registry component is Managed (registries in namespace {0})".format(
+            facts.get("registries_namespace")))
+    return verdict(
+        "model_registry", "fail",
+        "the model registry component of DataScienceCluster {0} is {1}, not Managed (clusters upgraded to 2.25 "
+        "keep their old state); run: oc patch datasciencecluster {0} --type merge -p "
+        "'{{\"spec\":{{\"components\":{{\"modelregistry\":{{\"managementState\":\"Managed\"}}}}}}}}'".format(
+            dsc, state or "not set"),
+    )
+
+
+def _dashboard_verdicts(facts: Dict[str, Any]) -> List[Dict[str, str]]:
+    dashboard = facts.get("dashboard")
+    ns = facts.get("applications_namespace") or "redhat-ods-applications"
+    where = "OdhDashboardConfig {0}/odh-dashboard-config".format(ns)
+    if dashboard is None:
+        return [verdict("dashboard", "warn", "{0} not found; the dashboard flags could not be checked".format(where))]
+    out = []
+    for flag in ("disableModelRegistry", "disableModelCatalog"):
+        if dashboard.get(flag):
+            out.append(verdict(
+                "dashboard_" + flag, "warn",
+                "{0} has spec.dashboardConfig.{1}: true, which hides model registries and the catalog in the "
+                "dashboard; set it to false (the operator does not reconcile this object, so the change sticks)".format(
+                    where, flag),
+            ))
+        else:
+            out.append(verdict("dashboard_" + flag, "ok", "{0}: {1} is false".format(where, flag)))
+    return out
+
+
+def _registries_verdict(facts: Dict[str, Any]) -> Dict[str, str]:
+    registries = facts.get("registries") or []
+    ns = facts.get("registries_namespace")
+    if not registries:
+        return verdict("registries", "warn",
+                       "no ModelRegistry in namespace {0}: nothing but the model catalog reaches RHDH until a registry "
+                       "is created; re-run the collection afterwards to grant access to it".format(ns))
+    without = [r["name"] for r in registries if not r.get("route_hosts")]
+    if without:
+        return verdict("registries", "warn",
+                       "ModelRegistry {0} in namespace {1} has no Route with status.ingress, so the normalizer ignores "
+                       "it; check its Route <name>-https".format(", ".join(without), ns))
+    return verdict("registries", "ok", "{0} registr{1} in namespace {2}: {3}".format(
+        len(registries), "y" if len(registries) == 1 else "ies", ns, ", ".join(r["name"] for r in registries)))
+
+
+def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
+    return [v for v in verdicts if v["status"] == "fail"]
+
+
+def rhdh_version_from(image: Any = None, chart: Any = None, csv: Any = None) -> Optional[str]:
+    """``"1.8"`` from an RHDH image tag (``rhdh-hub-rhel9:1.8``, ``rhdh:next-1.10``), a Helm chart label
+    (``backstage-1.8.2``, ``redhat-developer-hub-1.9.0``) or an operator CSV name; None when unknown."""
+    candidates = []
+    if image:
+        tag = str(image).split("@", 1)[0].rpartition("/")[2].partition(":")[2]
+        candidates.append(tag)
+    if chart:
+        candidates.append(str(chart).rpartition("-")[2])
+    if csv:
+        candidates.append(str(csv))
+    for text in candidates:
+        version = parse_version(text)
+        if version and version[0] == 1:
+            return "{0}.{1}".format(version[0], version[1])
+    return None
+
+
+def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The plugin tags for an RHDH release, or the explicit ones; a clear error when neither fits."""
+    if explicit:
+        missing = [name for name in CONNECTOR_PLUGINS if not explicit.get(name)]
+        if missing:
+            raise ConnectorError(
+                "plugin tags given for {0} but not for {1}".format(
+                    ", ".join(sorted(set(explicit) - set(missing))) or "no plugin", ", ".join(missing)),
+                fix="give a tag for both {0}".format(" and ".join(CONNECTOR_PLUGINS)),
+            )
+        return {name: explicit[name] for name in CONNECTOR_PLUGINS}
+    if rhdh_version not in PLUGIN_TAGS:
+        known = ", ".join(SIDECAR_MODE_RHDH)
+        version = parse_version(rhdh_version)
+        if version and version > parse_version(SIDECAR_MODE_RHDH[-1]):
+            why = ("RHDH {0} is newer than {1}, the last release the sidecar mode supports (newer plugins replace the "
+                   "sidecars with kserve-kubeflow-connector-backend, which this collection does not install yet)".format(
+                       rhdh_version, SIDECAR_MODE_RHDH[-1]))
+        elif rhdh_version:
+            why = "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known)
+        else:
+            why = "the RHDH version could not be told from the workload's image, the Helm chart label or the operator"
+        raise ConnectorError(
+            why,
+            fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known),
+        )
+    return dict(zip(CONNECTOR_PLUGINS, PLUGIN_TAGS[rhdh_version]))

@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+"""Pure logic for the three catalog sidecars and the pod-level wiring of the connector.
+
+Containers and volumes are merged by ``name`` (as the RHDH operator's kustomize merge and
+Kubernetes' strategic merge do), so foreign sidecars such as ``lightspeed-core`` are kept and a
+re-run replaces the connector's containers in place instead of adding copies.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+
+BACKEND_CONTAINER = "backstage-backend"
+PLUGINS_VOLUME = "dynamic-plugins-root"
+PLUGINS_MOUNT = "/opt/app-root/src/dynamic-plugins-root"
+WORKING_DIR = "/opt/app-root/src"
+SIDECAR_NAMES = ("location", "storage-rest", "rhoai-normalizer")
+DEFAULT_REGISTRY = "quay.io/redhat-ai-dev"
+IMAGE_NAMES = {
+    "location": "model-catalog-location-service",
+    "storage-rest": "model-catalog-storage-rest",
+    "rhoai-normalizer": "model-catalog-rhoai-normalizer",
+}
+DEFAULT_DIGESTS = {
+    "location": "sha256:c4471e07be6e0dbe821613053e6264a552cacda7f8604dbf306e6ac9e81e8ab9",
+    "storage-rest": "sha256:398095e7469e86d84b1196371286363f4b7668aa3e26370b4d78cb8d4ace1dc9",
+    "rhoai-normalizer": "sha256:9f19742450a3a9c6d9c01d8341a20db7eb5a52a39348f488ae06b6aa49754a26",
+}
+LOCATION_PORT = 9090
+STORAGE_PORT = 7070
+PPROF_PORT = 6000
+DEFAULT_METRICS_PORT = 8081
+APP_CONFIG_FILE = "app-config.rhoai-connector.yaml"
+
+
+def image_refs(registry: str = DEFAULT_REGISTRY, digests: Optional[Dict[str, str]] = None,
+               images: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Image reference per sidecar: ``<registry>/<image>@<digest>``, or a full override from ``images``."""
+    digests = dict(DEFAULT_DIGESTS, **(digests or {}))
+    refs = {}
+    for name in SIDECAR_NAMES:
+        if images and images.get(name):
+            refs[name] = images[name]
+            continue
+        digest = digests[name]
+        sep = "@" if digest.startswith("sha256:") else ":"
+        refs[name] = "{0}/{1}{2}{3}".format(registry.rstrip("/"), IMAGE_NAMES[name], sep, digest)
+    return refs
+
+
+def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int = DEFAULT_METRICS_PORT,
+                   env: Optional[Dict[str, str]] = None, image_pull_policy: str = "IfNotPresent",
+                   resources: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    """The three sidecar containers, as the connector's guide defines them (plus the fixes it lacks)."""
+    extra_env = [{"name": k, "value": str(v)} for k, v in sorted((env or {}).items())]
+
+    def container(name: str, own_env: List[Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
+        spec = {
+            "name": name,
+            "image": images[name],
+            "imagePullPolicy": image_pull_policy,
+            "env": own_env + [
+                {"name": "NORMALIZER_FORMAT", "value": "JsonArrayFormat"},
+                {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            ] + extra_env,
+            "envFrom": [{"secretRef": {"name": token_secret}}],
+            "volumeMounts": [{"name": PLUGINS_VOLUME, "mountPath": PLUGINS_MOUNT}],
+            "workingDir": WORKING_DIR,
+        }
+        spec.update(extra)
+        if resources:
+            spec["resources"] = copy.deepcopy(resources)
+        return spec
+
+    return [
+        container("location", [], ports=[{"name": "location", "containerPort": LOCATION_PORT}]),
+        container("storage-rest", [
+            {"name": "STORAGE_TYPE", "value": "ConfigMap"},
+            {"name": "BRIDGE_URL", "value": "http://localhost:{0}".format(LOCATION_PORT)},
+        ]),
+        container("rhoai-normalizer", [], args=["--metrics-address=:{0}".format(metrics_port)]),
+    ]
+
+
+def ports_needed(metrics_port: int) -> Dict[int, str]:
+    """Ports the sidecars listen on, with what listens there."""
+    return {
+        LOCATION_PORT: "location (catalog list)",
+        STORAGE_PORT: "storage-rest",
+        metrics_port: "rhoai-normalizer metrics",
+        PPROF_PORT: "rhoai-normalizer pprof",
+    }
+
+
+def port_conflicts(containers: Iterable[Dict[str, Any]], metrics_port: int) -> List[Tuple[str, int, str]]:
+    """(container, port, what needs it) for every foreign container already using a sidecar port."""
+    needed = ports_needed(metrics_port)
+    conflicts = []
+    for cont in containers or []:
+        if cont.get("name") in SIDECAR_NAMES:
+            continue
+        for port in cont.get("ports") or []:
+            number = port.get("containerPort")
+            if number in needed:
+                conflicts.append((cont.get("name"), number, needed[number]))
+    return conflicts
+
+
+def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """``existing`` with each desired item put in by ``name``: in place if present, appended if not.
+
+    Keys the user added to one of the connector's containers (resources, say) are kept; the keys the
+    connector sets are replaced. Items of other names keep their place and content.
+    """
+    result = [copy.deepcopy(item) for item in existing or []]
+    for want in desired:
+        for index, item in enumerate(result):
+            if isinstance(item, dict) and item.get("name") == want["name"]:
+                merged = copy.deepcopy(item)
+                merged.update(copy.deepcopy(want))
+                result[index] = merged
+                break
+        else:
+            result.append(copy.deepcopy(want))
+    return result
+
+
+def remove_named(existing: Optional[List[Dict[str, Any]]], names: Iterable[str]) -> List[Dict[str, Any]]:
+    """``existing`` without the items called one of ``names``."""
+    names = set(names)
+    return [copy.deepcopy(item) for item in existing or [] if not (isinstance(item, dict) and item.get("name") in names)]
+
+
+def _dig(node: Dict[str, Any], *path: str) -> Dict[str, Any]:
+    for key in path:
+        child = node.get(key)
+        if child is None:
+            node[key] = child = {}
+        node = child
+    return node
+
+
+def patch_pod_spec(patch: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The pod spec inside a ``spec.deployment.patch`` fragment, created if missing."""
+    return _dig(patch, "spec", "template", "spec")
+
+
+def apply_operator_patch(patch: Optional[Dict[str, Any]], sidecars: List[Dict[str, Any]], state: str,
+                         where: str) -> Dict[str, Any]:
+    """A new ``spec.deployment.patch`` with the sidecars present (``state=present``) or removed.
+
+    Everything else in the user's patch is kept. Removing the last container (or leaving only empty
+    mappings behind) gives back a patch without the ``containers`` key.
+    """
+    result = copy.deepcopy(patch) if patch is not None else {}
+    if not isinstance(result, dict):
+        raise ConnectorError(
+            "{0}: spec.deployment.patch must be a mapping, found a {1}".format(where, type(result).__name__),
+            fix="make spec.deployment.patch a Deployment fragment (a mapping); nothing was changed",
+        )
+    pod = patch_pod_spec(result) if state == "present" else _find(result, "spec", "template", "spec")
+    if pod is None:
+        return result
+    containers = pod.get("containers")
+    if containers is not None and not isinstance(containers, list):
+        raise ConnectorError(
+            "{0}: spec.deployment.patch.spec.template.spec.containers must be a list".format(where),
+            fix="make it a list of containers; nothing was changed",
+        )
+    if state == "present":
+        pod["containers"] = merge_named(containers, sidecars)
+    else:
+        remaining = remove_named(containers, [c["name"] for c in sidecars])
+        if remaining or containers is None:
+            if containers is not None:
+                pod["containers"] = remaining
+        else:
+            del pod["containers"]
+        _prune(result, ("spec", "template", "spec"))
+    return result
+
+
+def _find(node: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _prune(root: Dict[str, Any], path: Tuple[str, ...]) -> None:
+    """Remove the empty mappings along ``path``, deepest first."""
+    for depth in range(len(path), 0, -1):
+        parent = _find(root, *path[: depth - 1]) if depth > 1 else root
+        key = path[depth - 1]
+        if isinstance(parent, dict) and parent.get(key) == {}:
+            del parent[key]
+
+
+def app_config_refs(configmaps: Optional[List[Dict[str, Any]]], name: str, state: str) -> List[Dict[str, Any]]:
+    """``spec.application.appConfig.configMaps`` with ``{name}`` present once, or absent."""
+    refs = [copy.deepcopy(r) for r in configmaps or []]
+    present = [r for r in refs if isinstance(r, dict) and r.get("name") == name]
+    if state == "present":
+        return refs if present else refs + [{"name": name}]
+    return [r for r in refs if not (isinstance(r, dict) and r.get("name") == name)]
+
+
+def helm_values(sidecars: List[Dict[str, Any]], app_config_configmap: Optional[str] = None,
+                app_config_key: str = "app-config.yaml") -> Dict[str, Any]:
+    """The chart values that make the sidecars (and the app-config file) survive ``helm upgrade``."""
+    backstage = {"extraContainers": copy.deepcopy(sidecars)}  # type: Dict[str, Any]
+    if app_config_configmap:
+        backstage["extraAppConfig"] = [{"configMapRef": app_config_configmap, "filename": app_config_key}]
+    return {"upstream": {"backstage": backstage}}
+
+
+def helm_app_config_wiring(pod_spec: Dict[str, Any], configmap: str, key: str, state: str) -> Dict[str, Any]:
+    """Strategic-merge fragments that mount the app-config ConfigMap into backstage-backend.
+
+    Returns ``{"volumes": [...], "container": {...}}``: a volume by ConfigMap, a file mount under the
+    working directory, and ``--config <file>`` appended to the container's args (``args`` is an
+    atomic list in strategic merge, so the whole list is sent).
+    """
+    backend = next((c for c in pod_spec.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), None)
+    if backend is None:
+        raise ConnectorError(
+            "the pod has no container {0}".format(BACKEND_CONTAINER),
+            fix="point the collection at the RHDH workload (its main container is {0})".format(BACKEND_CONTAINER),
+        )
+    path = "{0}/{1}".format(WORKING_DIR, APP_CONFIG_FILE)
+    args = list(backend.get("args") or [])
+    pairs = [i for i in range(len(args) - 1) if args[i] == "--config" and args[i + 1] == path]
+    volume_name = configmap
+    if state == "present":
+        if not pairs:
+            args += ["--config", path]
+        return {
+            "volumes": [{"name": volume_name, "configMap": {"name": configmap, "optional": True}}],
+            "container": {
+                "name": BACKEND_CONTAINER,
+                "args": args,
+                "volumeMounts": [{"name": volume_name, "mountPath": path, "subPath": key, "readOnly": True}],
+            },
+        }
+    for index in reversed(pairs):
+        del args[index:index + 2]
+    return {
+        "volumes": [{"name": volume_name, "$patch": "delete"}],
+        "container": {
+            "name": BACKEND_CONTAINER,
+            "args": args,
+            "volumeMounts": [{"mountPath": path, "$patch": "delete"}],
+        },
+    }
+
+
+def is_subset(want: Any, have: Any) -> bool:
+    """True when every key of ``want`` is in ``have`` with an equal value (recursively).
+
+    Used to compare a desired container with a live one the API server has defaulted.
+    Lists must have the same length and match item by item.
+    """
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(is_subset(w, h) for w, h in zip(want, have))
+    return want == have
