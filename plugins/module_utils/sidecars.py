@@ -266,11 +266,17 @@ def helm_app_config_wiring(pod_spec: Dict[str, Any], configmap: str, key: str, s
 def is_subset(want: Any, have: Any) -> bool:
     """True when every key of ``want`` is in ``have`` with an equal value (recursively).
 
-    Used to compare a desired container with a live one the API server has defaulted.
-    Lists must have the same length and match item by item.
+    Used to compare a desired container with a live one the API server has defaulted. Lists of
+    named items (env, ports, containers) match by name, as strategic merge merges them, so items a
+    user added next to the wanted ones do not count as a difference; other lists match item by item.
     """
     if isinstance(want, dict):
         return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
     if isinstance(want, list):
-        return isinstance(have, list) and len(want) == len(have) and all(is_subset(w, h) for w, h in zip(want, have))
+        if not isinstance(have, list):
+            return False
+        if want and all(isinstance(w, dict) and "name" in w for w in want):
+            named = {h.get("name"): h for h in have if isinstance(h, dict)}
+            return all(w["name"] in named and is_subset(w, named[w["name"]]) for w in want)
+        return len(want) == len(have) and all(is_subset(w, h) for w, h in zip(want, have))
     return want == have

@@ -115,6 +115,9 @@ def test_is_subset_tolerates_server_defaults():
     have = {"name": "a", "ports": [{"containerPort": 1, "protocol": "TCP"}], "terminationMessagePath": "/dev/x"}
     assert sc.is_subset(want, have)
     assert not sc.is_subset({"name": "a", "args": ["x"]}, have)
+    # named lists merge by name: a variable the user added next to ours is no difference
+    assert sc.is_subset({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]})
+    assert not sc.is_subset({"env": [{"name": "A", "value": "1"}]}, {"env": [{"name": "A", "value": "2"}]})
 
 
 # app-config -----------------------------------------------------------------------------------

@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+"""The collection's only API layer, on kubernetes.core's module wrapper and client.
+
+Auth options, ``K8S_AUTH_*`` variables (what AAP's credential injects), kubeconfig handling and
+check mode's server-side dry run behave as in ``kubernetes.core.k8s``. Writes go through
+``update``/``create``/``patch`` here, always with the ``resourceVersion`` that was read, and only
+when the caller found a real difference: a re-run sends no write request.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+    HAS_K8S_CORE = True
+except ImportError:  # pragma: no cover - reported by the module wrapper
+    HAS_K8S_CORE = False
+    AUTH_ARG_SPEC = {}
+
+try:
+    from kubernetes.dynamic.exceptions import (
+        ConflictError,
+        DynamicApiError,
+        ForbiddenError,
+        NotFoundError,
+        ResourceNotFoundError,
+    )
+except ImportError:  # pragma: no cover - AnsibleK8SModule reports the missing library
+    ConflictError = DynamicApiError = ForbiddenError = NotFoundError = ResourceNotFoundError = Exception
+
+USER_AGENT = "rhdh.ai_connector"
+MANAGED_BY = "rhdh.ai_connector"
+LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "rhdh-rhoai-connector"}
+CONFLICT_ATTEMPTS = 5
+
+
+def describe(kind: str, name: str, namespace: Optional[str] = None) -> str:
+    return "{0} {1}{2}".format(kind, namespace + "/" if namespace else "", name)
+
+
+def api_message(exc: Exception) -> str:
+    """The API server's own message of a failed request."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return json.loads(body).get("message") or to_native(body)
+        except (ValueError, TypeError, AttributeError):
+            return to_native(body)
+    return to_native(getattr(exc, "summary", lambda: exc)() if hasattr(exc, "summary") else exc)
+
+
+class ConnectorModule:
+    """An Ansible module of this collection: kubernetes.core's auth options plus its own."""
+
+    def __init__(self, argument_spec: Dict[str, Any], **kwargs: Any) -> None:
+        spec = copy.deepcopy(AUTH_ARG_SPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleK8SModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._client = None
+        self.writes = 0
+
+    # -- client and discovery -----------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = get_api_client(self.module)
+            except CoreException as exc:
+                self.fail(ConnectorError(str(exc), fix="check the kubeconfig/context or host and api_key options"))
+            self._client.client.client.user_agent = USER_AGENT
+        return self._client
+
+    def resource(self, api_version: str, kind: str):
+        try:
+            return self.client.resource(kind, api_version)
+        except ResourceNotFoundError:
+            raise ConnectorError(
+                "the API server does not serve {0} {1}".format(api_version, kind),
+                fix="install the operator that provides {0} or correct the apiVersion".format(kind),
+            )
+
+    def served_versions(self, group: str) -> List[str]:
+        """Versions the API server serves for ``group``, preferred first; [] when the group is unknown."""
+        try:
+            data = self.client.client.request("get", "/apis/{0}".format(group))
+        except NotFoundError:
+            return []
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "discover", "API group " + group)
+        doc = data.to_dict() if hasattr(data, "to_dict") else dict(data)
+        preferred = (doc.get("preferredVersion") or {}).get("version")
+        versions = [v["version"] for v in doc.get("versions") or []]
+        return ([preferred] if preferred else []) + [v for v in versions if v != preferred]
+
+    def group_has(self, group: str, version: str, plural: str) -> bool:
+        """Whether ``group/version`` serves the resource ``plural`` (discovery, no RBAC needed)."""
+        try:
+            data = self.client.client.request("get", "/apis/{0}/{1}".format(group, version))
+        except NotFoundError:
+            return False
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "discover", "API {0}/{1}".format(group, version))
+        doc = data.to_dict() if hasattr(data, "to_dict") else dict(data)
+        return any(r.get("name") == plural for r in doc.get("resources") or [])
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        resource = self.resource(api_version, kind)
+        try:
+            return resource.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "get", describe(kind, name, namespace))
+
+    def list(self, api_version: str, kind: str, namespace: Optional[str] = None,
+             label_selector: Optional[str] = None) -> List[Dict[str, Any]]:
+        resource = self.resource(api_version, kind)
+        try:
+            return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items") or []
+        except NotFoundError:
+            return []
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "list", "{0} in {1}".format(kind, namespace or "the cluster"))
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _dry_run(self) -> Dict[str, str]:
+        return {"dry_run": "All"} if self.check_mode else {}
+
+    def create(self, api_version: str, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        meta = body["metadata"]
+        self.writes += 1
+        try:
+            return self.resource(api_version, kind).create(body=body, namespace=meta.get("namespace"), **self._dry_run()).to_dict()
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "create", describe(kind, meta["name"], meta.get("namespace")))
+
+    def replace(self, api_version: str, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        meta = body["metadata"]
+        self.writes += 1
+        return self.resource(api_version, kind).replace(body=body, namespace=meta.get("namespace"), **self._dry_run()).to_dict()
+
+    def patch(self, api_version: str, kind: str, name: str, namespace: Optional[str], body: Dict[str, Any],
+              content_type: str = "application/merge-patch+json") -> Dict[str, Any]:
+        self.writes += 1
+        try:
+            return self.resource(api_version, kind).patch(
+                body=body, name=name, namespace=namespace, content_type=content_type, **self._dry_run()).to_dict()
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "patch", describe(kind, name, namespace))
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> bool:
+        self.writes += 1
+        try:
+            self.resource(api_version, kind).delete(name=name, namespace=namespace, **self._dry_run())
+            return True
+        except NotFoundError:
+            return False
+        except DynamicApiError as exc:
+            raise self._api_error(exc, "delete", describe(kind, name, namespace))
+
+    def update(self, api_version: str, kind: str, name: str, namespace: Optional[str],
+               mutate: Callable[[Dict[str, Any]], Optional[Dict[str, Any]]]) -> Dict[str, Any]:
+        """Read-modify-write with the ``resourceVersion`` read, retried on 409 Conflict.
+
+        ``mutate`` gets a copy of the live object and returns the desired one, or None when nothing
+        is to change. Returns ``{"before", "after", "changed"}``; ``after`` is the server's answer
+        (a dry-run answer in check mode).
+        """
+        where = describe(kind, name, namespace)
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            live = self.get(api_version, kind, name, namespace)
+            if live is None:
+                raise ConnectorError("{0} not found".format(where), fix="check the name and namespace, or create it first")
+            desired = mutate(copy.deepcopy(live))
+            if desired is None or desired == live:
+                return {"before": live, "after": live, "changed": False}
+            desired.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
+            try:
+                after = self.replace(api_version, kind, desired)
+            except ConflictError:
+                time.sleep(0.2)
+                continue
+            except DynamicApiError as exc:
+                raise self._api_error(exc, "update", where)
+            return {"before": live, "after": after, "changed": True}
+        raise ConnectorError(
+            "{0} kept changing while it was being updated ({1} conflicts in a row)".format(where, CONFLICT_ATTEMPTS),
+            fix="find what else writes to it (an operator, GitOps, another run) and run again",
+        )
+
+    # -- errors and exit ------------------------------------------------------------------------
+    def _api_error(self, exc: Exception, verb: str, what: str) -> ConnectorError:
+        status = getattr(exc, "status", None)
+        message = api_message(exc)
+        if status == 403:
+            return ConnectorError(
+                "forbidden: cannot {0} {1}: {2}".format(verb, what, message),
+                fix="grant the identity running the collection this permission (docs/least-privilege.md lists them all)",
+            )
+        if status == 422:
+            return ConnectorError("the API server rejected the {0} of {1}: {2}".format(verb, what, message),
+                                  fix="correct the input it names")
+        return ConnectorError("{0} of {1} failed ({2}): {3}".format(verb, what, status, message),
+                              fix="check the cluster's API server and run again")
+
+    def fail(self, err: Exception, **extra: Any) -> None:
+        self.module.fail_json(msg=str(err), **extra)
+
+    def exit(self, **result: Any) -> None:
+        self.module.exit_json(**result)
+
+    def run(self, body: Callable[[], Dict[str, Any]]) -> None:
+        """Run ``body`` and exit with its result; a ConnectorError becomes a clear failure."""
+        try:
+            result = body()
+        except ConnectorError as err:
+            self.fail(err)
+            return
+        self.exit(**result)
+
+
+def ensure_labels(meta: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:
+    meta = copy.deepcopy(meta or {})
+    meta.setdefault("labels", {})
+    meta["labels"].update(labels)
+    return meta
+
+
+def owned(obj: Optional[Dict[str, Any]]) -> bool:
+    """Whether the collection created ``obj`` (it carries the collection's managed-by label)."""
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get("app.kubernetes.io/managed-by") == MANAGED_BY
+
+
+def diff_of(before: Any, after: Any, module: ConnectorModule) -> Dict[str, Any]:
+    """``diff`` for diff mode (parsed content, not YAML strings); empty when diff mode is off."""
+    if not module.module._diff:
+        return {}
+    return {"diff": {"before": before if before is not None else {}, "after": after if after is not None else {}}}
+
+
+def wait_until(check: Callable[[], Optional[str]], timeout: float, sleep: float = 2.0) -> Optional[str]:
+    """Poll ``check`` (None = done, else what is still missing) until done or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    missing = check()
+    while missing is not None and time.monotonic() < deadline:
+        time.sleep(sleep)
+        missing = check()
+    return missing

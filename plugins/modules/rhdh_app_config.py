@@ -1,0 +1,164 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rhdh_app_config
+short_description: Set or remove the model catalog provider's baseUrl in an RHDH app-config ConfigMap
+version_added: 0.1.0
+description:
+  - Makes C(catalog.providers.modelCatalog.<provider_id>.baseUrl) present or absent in the app-config YAML
+    held under O(key) in a ConfigMap, by deep merge; every other key of the document is kept.
+  - By default the entry lives in a ConfigMap the collection owns (created with its labels), so the user's
+    own app-config is never rewritten; C(rhdh_sidecar_patch) registers that ConfigMap with RHDH.
+  - On C(absent), a ConfigMap this collection created is deleted once nothing is left in it.
+author:
+  - RHDH AI connector maintainers
+options:
+  namespace:
+    description: Namespace of the ConfigMap.
+    type: str
+    required: true
+  configmap:
+    description: Name of the ConfigMap.
+    type: str
+    default: rhdh-rhoai-connector-app-config
+  key:
+    description: Key of the ConfigMap that holds the app-config document.
+    type: str
+    default: app-config.yaml
+  provider_id:
+    description: Id of the model catalog provider (the entity provider is C(ModelCatalogResourceEntityProvider:<id>)).
+    type: str
+    default: development
+  base_url:
+    description: Where the provider reads the catalog (the C(location) sidecar).
+    type: str
+    default: http://localhost:9090
+  state:
+    description: Whether the entry is present or absent.
+    type: str
+    choices: [present, absent]
+    default: present
+  labels:
+    description: Labels added to a ConfigMap this module creates.
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - rhdh.ai_connector.auth
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows the parsed document before and after.
+"""
+
+EXAMPLES = r"""
+- name: Point the model catalog provider at the location sidecar
+  rhdh.ai_connector.rhdh_app_config:
+    namespace: ai-rhdh
+
+- name: Remove the entry
+  rhdh.ai_connector.rhdh_app_config:
+    namespace: ai-rhdh
+    state: absent
+"""
+
+RETURN = r"""
+configmap:
+  description: The ConfigMap edited.
+  returned: always
+  type: str
+created:
+  description: Whether the ConfigMap was created.
+  returned: always
+  type: bool
+deleted:
+  description: Whether the collection's ConfigMap was deleted, left empty.
+  returned: always
+  type: bool
+changes:
+  description: One line per change.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
+    LABELS,
+    ConnectorModule,
+    describe,
+    diff_of,
+    ensure_labels,
+    owned,
+)
+
+
+def run(mod):
+    p = mod.params
+    ns, name, key, state = p["namespace"], p["configmap"], p["key"], p["state"]
+    where = "{0} key {1}".format(describe("ConfigMap", name, ns), key)
+    result = dict(changed=False, created=False, deleted=False, changes=[], configmap=name)
+    live = mod.get("v1", "ConfigMap", name, ns)
+    if live is None:
+        if state == "absent":
+            return result
+        doc = {}
+        changes = ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
+        body = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **p["labels"])),
+                "data": {key: yaml_text.dump(doc)}}
+        mod.create("v1", "ConfigMap", body)
+        result.update(changed=True, created=True, changes=changes, **diff_of({}, yaml_text.plain(doc), mod))
+        return result
+
+    outcome = {}
+
+    def mutate(obj):
+        data = obj.get("data") or {}
+        text = data.get(key, "")
+        doc = ac.validate(yaml_text.load(text, where), where)
+        before = yaml_text.plain(doc)
+        changes = ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
+        outcome.update(changes=changes, before=before, after=yaml_text.plain(doc))
+        if not changes:
+            return None
+        obj["data"] = dict(data, **{key: yaml_text.dump(doc, like=text) if doc else ""})
+        return obj
+
+    update = mod.update("v1", "ConfigMap", name, ns, mutate)
+    result.update(changed=update["changed"], changes=outcome["changes"])
+    if update["changed"]:
+        result.update(diff_of(outcome["before"], outcome["after"], mod))
+    others = [k for k, v in (live.get("data") or {}).items() if k != key and str(v).strip()] + list(live.get("binaryData") or {})
+    if state == "absent" and owned(live) and not outcome["after"] and not others:
+        mod.delete("v1", "ConfigMap", name, ns)
+        result.update(changed=True, deleted=True)
+    return result
+
+
+def main():
+    mod = ConnectorModule(
+        argument_spec=dict(
+            namespace=dict(type="str", required=True),
+            configmap=dict(type="str", default="rhdh-rhoai-connector-app-config"),
+            key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
+            provider_id=dict(type="str", default=ac.DEFAULT_PROVIDER_ID),
+            base_url=dict(type="str", default=ac.DEFAULT_BASE_URL),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            labels=dict(type="dict", default={}),
+        ),
+    )
+    mod.run(lambda: run(mod))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rhdh_connector_verify
+short_description: Report, check by check, whether the RHOAI connector is in place and working
+version_added: 0.1.0
+description:
+  - Checks the live objects - the workload rolled out with the sidecars Ready, both plugins present and enabled
+    with the expected tags, the app-config entry present and registered, the token Secret filled in, the
+    storage cache ConfigMap - and asks the API server (SubjectAccessReview) whether the connector's
+    ServiceAccount holds every permission it needs.
+  - Read-only; SubjectAccessReviews are questions to the API server and store nothing.
+author:
+  - RHDH AI connector maintainers
+options:
+  namespace:
+    description: Namespace of RHDH.
+    type: str
+    required: true
+  workload_kind:
+    description: Kind of the RHDH workload.
+    type: str
+    choices: [Deployment, StatefulSet]
+    default: Deployment
+  workload:
+    description: Name of the RHDH workload (C(backstage-<name>) or C(<release>-developer-hub)).
+    type: str
+    required: true
+  backstage:
+    description: Name of the C(Backstage) custom resource (operator installs), to check the app-config registration.
+    type: str
+  expect_sidecars:
+    description: Whether the sidecars should be there (false after a disable).
+    type: bool
+    default: true
+  plugins_configmap:
+    description: The user's dynamic-plugins ConfigMap.
+    type: str
+  plugins_key:
+    description: Its key.
+    type: str
+    default: dynamic-plugins.yaml
+  packages:
+    description: The plugin packages expected, with their tags.
+    type: list
+    elements: str
+    default: []
+  expect_plugins:
+    description: C(enabled), C(disabled) or C(absent).
+    type: str
+    choices: [enabled, disabled, absent]
+    default: enabled
+  app_config_configmap:
+    description: The ConfigMap that holds the connector's app-config entry.
+    type: str
+  app_config_key:
+    description: Its key.
+    type: str
+    default: app-config.yaml
+  provider_id:
+    description: The model catalog provider id.
+    type: str
+    default: development
+  base_url:
+    description: The expected C(baseUrl).
+    type: str
+    default: http://localhost:9090
+  service_account:
+    description: The connector's ServiceAccount.
+    type: str
+    default: rhdh-rhoai-connector
+  token_secret:
+    description: The connector's token Secret.
+    type: str
+    default: rhdh-rhoai-connector-token
+  permissions:
+    description: Permissions the ServiceAccount must hold (SubjectAccessReview attributes).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      verb:
+        description: The verb.
+        type: str
+        required: true
+      resource:
+        description: The resource (plural).
+        type: str
+        required: true
+      group:
+        description: The API group (empty for core).
+        type: str
+        default: ""
+      namespace:
+        description: The namespace (unset for cluster-wide).
+        type: str
+      name:
+        description: The object name.
+        type: str
+extends_documentation_fragment:
+  - rhdh.ai_connector.auth
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Verify the connector
+  rhdh.ai_connector.rhdh_connector_verify:
+    namespace: ai-rhdh
+    workload: backstage-developer-hub
+    backstage: developer-hub
+    plugins_configmap: dynamic-plugins-rhdh
+    packages: "{{ connector_packages }}"
+    app_config_configmap: rhdh-rhoai-connector-app-config
+  register: verify
+"""
+
+RETURN = r"""
+checks:
+  description: One entry per check, with what was seen.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"check": "sidecars_ready", "status": "ok", "msg": "location, storage-rest, rhoai-normalizer Ready in 1/1 pod"}]
+ok:
+  description: Whether no check failed (warnings allowed).
+  returned: always
+  type: bool
+failed_checks:
+  description: The checks that failed.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule, describe
+
+
+def check(name, ok, msg, warn=False):
+    return {"check": name, "status": "ok" if ok else ("warn" if warn else "fail"), "msg": msg}
+
+
+def workload_checks(mod, p):
+    kind, name, ns = p["workload_kind"], p["workload"], p["namespace"]
+    where = describe(kind, name, ns)
+    live = mod.get("apps/v1", kind, name, ns)
+    if live is None:
+        return [check("workload", False, "{0} not found".format(where))]
+    state = "present" if p["expect_sidecars"] else "absent"
+    missing = rhdh.rollout_missing(live, state)
+    out = [check("rollout", missing is None, "{0} rolled out".format(where) if missing is None else "{0}: {1}".format(where, missing))]
+    if not p["expect_sidecars"]:
+        return out
+    selector = ",".join("{0}={1}".format(k, v) for k, v in ((live["spec"].get("selector") or {}).get("matchLabels") or {}).items())
+    pods = [pod for pod in mod.list("v1", "Pod", ns, label_selector=selector) if not pod["metadata"].get("deletionTimestamp")]
+    ready = 0
+    for pod in pods:
+        statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        if all(statuses.get(n, {}).get("ready") for n in sc.SIDECAR_NAMES):
+            ready += 1
+    names = ", ".join(sc.SIDECAR_NAMES)
+    out.append(check("sidecars_ready", bool(pods) and ready == len(pods),
+                     "{0} Ready in {1}/{2} pod(s) of {3}".format(names, ready, len(pods), where)))
+    return out
+
+
+def plugin_checks(mod, p):
+    if not p["plugins_configmap"]:
+        return []
+    ns = p["namespace"]
+    where = "{0} key {1}".format(describe("ConfigMap", p["plugins_configmap"], ns), p["plugins_key"])
+    live = mod.get("v1", "ConfigMap", p["plugins_configmap"], ns)
+    if live is None:
+        return [check("plugins", p["expect_plugins"] == "absent", "{0} not found".format(where))]
+    try:
+        doc = dp.validate(yaml_text.load((live.get("data") or {}).get(p["plugins_key"], ""), where), where)
+    except ConnectorError as err:
+        return [check("plugins", False, str(err))]
+    out = []
+    for package, entry in dp.find_plugins(doc, p["packages"]).items():
+        short = package.rsplit("/", 1)[-1].split("!")[0]
+        if p["expect_plugins"] == "absent":
+            out.append(check("plugin " + short, entry is None, "{0} {1} in {2}".format(short, "absent" if entry is None else "still present", where)))
+        elif entry is None:
+            out.append(check("plugin " + short, False, "{0} missing from {1}".format(short, where)))
+        elif entry["package"] != package:
+            out.append(check("plugin " + short, False, "{0} in {1} has tag {2}, expected {3}".format(
+                short, where, entry["package"].split(":")[-1].split("!")[0], package.split(":")[-1].split("!")[0])))
+        else:
+            want_disabled = p["expect_plugins"] == "disabled"
+            is_disabled = bool(entry.get("disabled"))
+            out.append(check("plugin " + short, is_disabled == want_disabled, "{0} {1} in {2}".format(
+                short, "disabled" if is_disabled else "enabled", where)))
+    return out
+
+
+def app_config_checks(mod, p):
+    if not p["app_config_configmap"]:
+        return []
+    ns, name = p["namespace"], p["app_config_configmap"]
+    where = "{0} key {1}".format(describe("ConfigMap", name, ns), p["app_config_key"])
+    live = mod.get("v1", "ConfigMap", name, ns)
+    value = None
+    if live is not None:
+        try:
+            value = ac.get_base_url(yaml_text.load((live.get("data") or {}).get(p["app_config_key"], ""), where), p["provider_id"])
+        except ConnectorError as err:
+            return [check("app_config", False, str(err))]
+    out = [check("app_config", value == p["base_url"], "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
+        p["provider_id"], value, where) if live is not None else "{0} not found".format(where))]
+    if p["backstage"]:
+        api_version = rhdh.backstage_api_version(mod)
+        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+        refs = [r.get("name") for r in ((((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}).get("configMaps") or []]
+        out.append(check("app_config_registered", name in refs, "Backstage {0}/{1} {2} {3} in spec.application.appConfig.configMaps".format(
+            ns, p["backstage"], "lists" if name in refs else "does not list", name)))
+    return out
+
+
+def token_checks(mod, p):
+    ns = p["namespace"]
+    secret = mod.get("v1", "Secret", p["token_secret"], ns)
+    data = (secret or {}).get("data") or {}
+    ok = bool(data.get("token")) and bool(data.get("ca.crt"))
+    return [check("token", ok, "{0} {1}".format(describe("Secret", p["token_secret"], ns),
+                                                "has token and ca.crt" if ok else ("not found" if secret is None else "is not filled in yet")))]
+
+
+def storage_checks(mod, p):
+    if not p["expect_sidecars"]:
+        return []
+    ns = p["namespace"]
+    found = mod.get("v1", "ConfigMap", "bac-import-model", ns) is not None
+    return [check("storage_cache", found, "{0} {1}".format(
+        describe("ConfigMap", "bac-import-model", ns),
+        "exists" if found else "does not exist yet (storage-rest creates it on its first sync)"), warn=True)]
+
+
+def access_checks(mod, p):
+    user = "system:serviceaccount:{0}:{1}".format(p["namespace"], p["service_account"])
+    groups = ["system:serviceaccounts", "system:serviceaccounts:" + p["namespace"], "system:authenticated"]
+    out = []
+    for perm in p["permissions"]:
+        attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                "spec": {"user": user, "groups": groups, "resourceAttributes": attrs}}
+        try:
+            review = mod.resource("authorization.k8s.io/v1", "SubjectAccessReview").create(body=body).to_dict()
+        except Exception as exc:  # noqa: BLE001 - a review that cannot be asked is a failed check, not a crash
+            out.append(check("access", False, "could not ask a SubjectAccessReview: {0}".format(exc)))
+            break
+        allowed = bool((review.get("status") or {}).get("allowed"))
+        what = "{0} {1}{2}{3}{4}".format(
+            attrs["verb"], attrs["resource"], "." + attrs["group"] if attrs.get("group") else "",
+            " " + attrs["name"] if attrs.get("name") else "", " in " + attrs["namespace"] if attrs.get("namespace") else " (cluster)")
+        out.append(check("access " + what, allowed, "{0} {1} {2}".format(user, "may" if allowed else "may NOT", what)))
+    return out
+
+
+def run(mod):
+    p = mod.params
+    checks = []
+    for part in (workload_checks, plugin_checks, app_config_checks, token_checks, storage_checks, access_checks):
+        checks.extend(part(mod, p))
+    failed = [c for c in checks if c["status"] == "fail"]
+    return dict(changed=False, checks=checks, ok=not failed, failed_checks=failed)
+
+
+def main():
+    mod = ConnectorModule(
+        argument_spec=dict(
+            namespace=dict(type="str", required=True),
+            workload_kind=dict(type="str", choices=["Deployment", "StatefulSet"], default="Deployment"),
+            workload=dict(type="str", required=True),
+            backstage=dict(type="str"),
+            expect_sidecars=dict(type="bool", default=True),
+            plugins_configmap=dict(type="str"),
+            plugins_key=dict(type="str", default="dynamic-plugins.yaml", no_log=False),
+            packages=dict(type="list", elements="str", default=[]),
+            expect_plugins=dict(type="str", choices=["enabled", "disabled", "absent"], default="enabled"),
+            app_config_configmap=dict(type="str"),
+            app_config_key=dict(type="str", default="app-config.yaml", no_log=False),
+            provider_id=dict(type="str", default="development"),
+            base_url=dict(type="str", default="http://localhost:9090"),
+            service_account=dict(type="str", default="rhdh-rhoai-connector"),
+            token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+            permissions=dict(type="list", elements="dict", default=[], options=dict(
+                verb=dict(type="str", required=True),
+                resource=dict(type="str", required=True),
+                group=dict(type="str", default=""),
+                namespace=dict(type="str"),
+                name=dict(type="str"),
+            )),
+        ),
+    )
+    mod.run(lambda: run(mod))
+
+
+if __name__ == "__main__":
+    main()

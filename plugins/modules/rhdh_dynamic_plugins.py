@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rhdh_dynamic_plugins
+short_description: Add, update, disable or remove entries in RHDH's dynamic-plugins ConfigMap
+version_added: 0.1.0
+description:
+  - Edits the YAML document held as a string under C(dynamic-plugins.yaml) in a ConfigMap.
+  - Plugins are matched by their tag-less identity (C(oci://<repo>:!<path>), as RHDH's installer does), so
+    a new tag updates the entry in place; entries of the same plugin left by other tools are folded into one.
+  - Every other plugin, C(includes), unknown keys, comments, and the ConfigMap's labels and annotations are kept.
+  - With O(backstage) (operator installs) it edits the ConfigMap the custom resource names in
+    C(spec.application.dynamicPluginsConfigMapName); if it names none, it creates O(configmap) and points
+    the custom resource at it. It never edits the operator-owned C(backstage-dynamic-plugins-<name>).
+  - Writes only when the parsed document changes, with the C(resourceVersion) it read.
+author:
+  - RHDH AI connector maintainers
+options:
+  namespace:
+    description: Namespace of the ConfigMap (and of the C(Backstage) custom resource).
+    type: str
+    required: true
+  configmap:
+    description:
+      - Name of the ConfigMap. Required without O(backstage); with it, the name given to a ConfigMap created
+        when the custom resource names none (default C(<backstage>-dynamic-plugins)).
+    type: str
+  backstage:
+    description: Name of the C(Backstage) custom resource whose user plugin ConfigMap to edit (operator installs).
+    type: str
+  key:
+    description: Key of the ConfigMap that holds the document.
+    type: str
+    default: dynamic-plugins.yaml
+  plugins:
+    description: The plugin entries to manage.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      package:
+        description: The package, with its tag (C(oci://...:tag!path), an npm package or a local path).
+        type: str
+        required: true
+      pluginConfig:
+        description: Keys to set in the entry's C(pluginConfig); the entry's other keys are kept.
+        type: dict
+  state:
+    description:
+      - C(present) adds or updates the entries, enabled; C(disabled) sets C(disabled) on existing entries;
+        C(absent) removes them (and deletes a ConfigMap this collection created that is left without plugins).
+    type: str
+    choices: [present, disabled, absent]
+    default: present
+  labels:
+    description: Labels added to a ConfigMap this module creates.
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - rhdh.ai_connector.auth
+attributes:
+  check_mode:
+    support: full
+    details: The writes are sent as server-side dry runs.
+  diff_mode:
+    support: full
+    details: The diff shows the parsed document before and after.
+"""
+
+EXAMPLES = r"""
+- name: Add the connector's plugins for RHDH 1.8 to the operator install's user plugin ConfigMap
+  rhdh.ai_connector.rhdh_dynamic_plugins:
+    namespace: ai-rhdh
+    backstage: developer-hub
+    plugins:
+      - package: "oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-catalog-backend-module-model-catalog:bs_1.42.5__0.7.0!red-hat-developer-hub-backstage-plugin-catalog-backend-module-model-catalog"
+      - package: "oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-catalog-techdoc-url-reader-backend:bs_1.42.5__0.3.0!red-hat-developer-hub-backstage-plugin-catalog-techdoc-url-reader-backend"
+
+- name: Disable them in a Helm install's ConfigMap
+  rhdh.ai_connector.rhdh_dynamic_plugins:
+    namespace: ai-rhdh
+    configmap: rhdh-dynamic-plugins
+    state: disabled
+    plugins: "{{ connector_plugins }}"
+"""
+
+RETURN = r"""
+configmap:
+  description: The ConfigMap edited.
+  returned: always
+  type: str
+created:
+  description: Whether the ConfigMap was created.
+  returned: always
+  type: bool
+deleted:
+  description: Whether a ConfigMap this collection created was deleted, left without plugins.
+  returned: always
+  type: bool
+backstage_updated:
+  description: Whether the C(Backstage) custom resource was pointed at the ConfigMap (or away from a deleted one).
+  returned: always
+  type: bool
+changes:
+  description: One line per change made to the document.
+  returned: always
+  type: list
+  elements: str
+  sample: ["updated oci://...:bs_1.42.5__0.7.0!... to oci://...:bs_1.45.3__0.9.0!..."]
+plugins:
+  description: The managed entries as they are now in the document.
+  returned: always
+  type: list
+  elements: dict
+helm_values:
+  description: The chart values (C(global.dynamic.plugins)) that carry the same entries through C(helm upgrade).
+  returned: always
+  type: dict
+"""
+
+import copy
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
+    LABELS,
+    ConnectorModule,
+    describe,
+    diff_of,
+    ensure_labels,
+    owned,
+)
+
+
+def edit(text, key_where, desired, state):
+    """(new text or None when unchanged, changes, before, after) for a document ``text``."""
+    doc = dp.validate(yaml_text.load(text, key_where), key_where)
+    before = yaml_text.plain(doc)
+    changes = dp.ensure_plugins(doc, desired, state)
+    after = yaml_text.plain(doc)
+    if after == before:
+        return None, [], before, after
+    return yaml_text.dump(doc, like=text or ""), changes, before, after
+
+
+def run(mod):
+    p = mod.params
+    ns, key, state = p["namespace"], p["key"], p["state"]
+    desired = [{k: v for k, v in entry.items() if v is not None} for entry in p["plugins"]]
+    result = dict(changed=False, created=False, deleted=False, backstage_updated=False, changes=[])
+    cr = api_version = None
+    name = p["configmap"]
+    if p["backstage"]:
+        api_version = rhdh.backstage_api_version(mod)
+        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+        if cr is None:
+            raise ConnectorError("Backstage {0}/{1} not found".format(ns, p["backstage"]),
+                                 fix="check the namespace and name of the RHDH custom resource")
+        named = ((cr.get("spec") or {}).get("application") or {}).get("dynamicPluginsConfigMapName")
+        name = named or name or "{0}-dynamic-plugins".format(p["backstage"])
+        if name == "backstage-dynamic-plugins-" + p["backstage"]:
+            raise ConnectorError(
+                "Backstage {0}/{1} names the operator-owned ConfigMap {2} as its user plugin ConfigMap".format(ns, p["backstage"], name),
+                fix="point spec.application.dynamicPluginsConfigMapName at a ConfigMap of your own; the operator overwrites {0}".format(name),
+            )
+    elif not name:
+        raise ConnectorError("neither configmap nor backstage given", fix="name the ConfigMap, or the Backstage custom resource")
+    where = describe("ConfigMap", name, ns)
+    key_where = "{0} key {1}".format(where, key)
+    result["configmap"] = name
+
+    live = mod.get("v1", "ConfigMap", name, ns)
+    if live is None:
+        if state != "present":
+            result.update(plugins=[], helm_values=helm_values(desired, state))
+            return _point_cr(mod, result, cr, api_version, None, state)
+        if not p["backstage"]:
+            raise ConnectorError("{0} not found".format(where), fix="check the name (Helm installs: <release>-dynamic-plugins)")
+        text, changes, before, after = edit("", key_where, desired, state)
+        body = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **p["labels"])),
+                "data": {key: text}}
+        mod.create("v1", "ConfigMap", body)
+        result.update(changed=True, created=True, changes=changes, **diff_of({}, after, mod))
+        result.update(plugins=_managed(after, desired), helm_values=helm_values(desired, state))
+        return _point_cr(mod, result, cr, api_version, name, state)
+
+    outcome = {}
+
+    def mutate(obj):
+        data = obj.get("data") or {}
+        text, changes, before, after = edit(data.get(key, ""), key_where, desired, state)
+        outcome.update(changes=changes, before=before, after=after)
+        if text is None:
+            return None
+        obj["data"] = dict(data, **{key: text})
+        return obj
+
+    update = mod.update("v1", "ConfigMap", name, ns, mutate)
+    after = outcome["after"]
+    result.update(changed=update["changed"], changes=outcome["changes"],
+                  plugins=_managed(after, desired), helm_values=helm_values(desired, state))
+    if update["changed"]:
+        result.update(diff_of(outcome["before"], after, mod))
+    if state == "absent" and owned(live) and not (after or {}).get("plugins"):
+        mod.delete("v1", "ConfigMap", name, ns)
+        result.update(changed=True, deleted=True)
+        return _point_cr(mod, result, cr, api_version, None, state)
+    return _point_cr(mod, result, cr, api_version, name, state)
+
+
+def _point_cr(mod, result, cr, api_version, name, state):
+    """Point the custom resource at ``name`` (or away from a ConfigMap that was deleted)."""
+    if cr is None:
+        return result
+    current = ((cr.get("spec") or {}).get("application") or {}).get("dynamicPluginsConfigMapName")
+    if name is not None and current == name:
+        return result
+    if name is None and (not result["deleted"] or current != result["configmap"]):
+        return result
+
+    def mutate(obj):
+        app = obj.setdefault("spec", {}).setdefault("application", {})
+        if name is None:
+            app.pop("dynamicPluginsConfigMapName", None)
+            if not app:
+                del obj["spec"]["application"]
+        else:
+            app["dynamicPluginsConfigMapName"] = name
+        return obj
+
+    update = mod.update(api_version, "Backstage", cr["metadata"]["name"], cr["metadata"]["namespace"], mutate)
+    if update["changed"]:
+        result.update(changed=True, backstage_updated=True)
+        result["changes"] = result["changes"] + ["{0} spec.application.dynamicPluginsConfigMapName of Backstage {1}".format(
+            "set" if name else "removed", cr["metadata"]["name"])]
+    return result
+
+
+def _managed(doc, desired):
+    found = dp.find_plugins(doc, [d["package"] for d in desired])
+    return [copy.deepcopy(v) for v in found.values() if v is not None]
+
+
+def helm_values(desired, state):
+    if state == "absent":
+        return {}
+    entries = [dict(d, disabled=state == "disabled") for d in desired]
+    return {"global": {"dynamic": {"plugins": entries}}}
+
+
+def main():
+    mod = ConnectorModule(
+        argument_spec=dict(
+            namespace=dict(type="str", required=True),
+            configmap=dict(type="str"),
+            backstage=dict(type="str"),
+            key=dict(type="str", default=dp.CONFIG_KEY, no_log=False),
+            plugins=dict(type="list", elements="dict", required=True, options=dict(
+                package=dict(type="str", required=True),
+                pluginConfig=dict(type="dict"),
+            )),
+            state=dict(type="str", choices=["present", "disabled", "absent"], default="present"),
+            labels=dict(type="dict", default={}),
+        ),
+    )
+    mod.run(lambda: run(mod))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rhdh_info
+short_description: Find how Red Hat Developer Hub is installed and which connector plugins fit it
+version_added: 0.1.0
+description:
+  - Finds the RHDH instance in a namespace, installed by the RHDH operator (a C(Backstage) custom resource)
+    or by the Helm chart (a C(<release>-developer-hub) Deployment).
+  - Returns the custom resource's served and storage versions, the workload and its containers and volumes,
+    the user's dynamic-plugins ConfigMap, the app-config ConfigMaps, the RHDH version where it can be told,
+    and the plugin tags that fit it.
+  - Read-only; it never changes the cluster.
+author:
+  - RHDH AI connector maintainers
+options:
+  namespace:
+    description: Namespace of RHDH.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the C(Backstage) custom resource or of the Helm release. Needed only when the namespace holds several.
+    type: str
+  install_type:
+    description: How RHDH is installed; C(auto) tells it from what is found.
+    type: str
+    choices: [auto, operator, helm]
+    default: auto
+  rhdh_version:
+    description:
+      - The RHDH release (C(1.8), C(1.9), C(1.10)) when it cannot be told from the workload's image.
+    type: str
+  plugin_tags:
+    description:
+      - Explicit plugin tags, by plugin short name, overriding the ones chosen from the RHDH version.
+    type: dict
+extends_documentation_fragment:
+  - rhdh.ai_connector.auth
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Find RHDH
+  rhdh.ai_connector.rhdh_info:
+    namespace: ai-rhdh
+  register: rhdh
+
+- name: Show how it is installed
+  ansible.builtin.debug:
+    msg: "{{ rhdh.install_type }} install of RHDH {{ rhdh.rhdh_version }}, workload {{ rhdh.workload.name }}"
+"""
+
+RETURN = r"""
+install_type:
+  description: C(operator) or C(helm).
+  returned: always
+  type: str
+name:
+  description: The C(Backstage) name (operator) or the Helm release name.
+  returned: always
+  type: str
+namespace:
+  description: Namespace of RHDH.
+  returned: always
+  type: str
+backstage:
+  description: The custom resource's name, the apiVersion used for it (its storage version) and the served versions; null for Helm.
+  returned: always
+  type: dict
+workload:
+  description: The Deployment or StatefulSet running RHDH, with its containers, init containers, volumes and ports.
+  returned: always
+  type: dict
+dynamic_plugins_configmap:
+  description: The user's dynamic-plugins ConfigMap (null when the custom resource names none).
+  returned: always
+  type: str
+operator_plugins_configmap:
+  description: The operator-owned plugin ConfigMap, never edited by this collection (operator installs).
+  returned: always
+  type: str
+app_config_configmaps:
+  description: The app-config ConfigMaps in use.
+  returned: always
+  type: list
+  elements: str
+rhdh_version:
+  description: The RHDH release (C(1.8)), or null when it could not be told.
+  returned: always
+  type: str
+plugin_tags:
+  description: The plugin tags for this RHDH, by plugin short name; null with O(plugin_tags) unset and the version unknown.
+  returned: always
+  type: dict
+plugin_tags_error:
+  description: Why no plugin tags could be chosen, and which variables to set.
+  returned: when plugin_tags is null
+  type: str
+helm_release:
+  description: The Helm release name (Helm installs).
+  returned: always
+  type: str
+"""
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+
+
+def run(mod):
+    params = mod.params
+    info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"])
+    if params["rhdh_version"]:
+        info["rhdh_version"] = params["rhdh_version"]
+    try:
+        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"])
+    except ConnectorError as err:
+        info["plugin_tags"] = None
+        info["plugin_tags_error"] = str(err)
+    return dict(changed=False, **info)
+
+
+def main():
+    mod = ConnectorModule(
+        argument_spec=dict(
+            namespace=dict(type="str", required=True),
+            name=dict(type="str"),
+            install_type=dict(type="str", choices=["auto", "operator", "helm"], default="auto"),
+            rhdh_version=dict(type="str"),
+            plugin_tags=dict(type="dict"),
+        ),
+    )
+    mod.run(lambda: run(mod))
+
+
+if __name__ == "__main__":
+    main()
