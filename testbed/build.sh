@@ -18,7 +18,9 @@ step() { # step NAME OUTPUT-PATH COMMAND...: runs COMMAND unless OUTPUT-PATH exi
   if [ -x "$out" ]; then echo "testbed: $name: cached ($out)" >&2; return; fi
   local t0=$SECONDS
   echo "testbed: $name: building..." >&2
-  "$@" >&2
+  local rc=0
+  "$@" >&2 || rc=$?
+  if [ "$rc" -ne 0 ]; then echo "testbed: $name: failed (exit $rc)" >&2; return "$rc"; fi
   echo "testbed: $name: built in $((SECONDS - t0)) s" >&2
 }
 
@@ -83,13 +85,25 @@ wbin=$cache/kwok-$KWOK_VERSION/bin
 step "kubernetes $K8S_VERSION" "$kbin/kubectl" build_kubernetes "$kbin"
 step "etcd $ETCD_VERSION" "$ebin/etcd" build_etcd "$ebin"
 step "kwok $KWOK_VERSION" "$wbin/kwokctl" build_kwok "$wbin"
-sbin=
-if [ -d "$here/standin" ]; then
-  sbin=$cache/standin-$(cat "$here"/standin/go.mod "$here"/standin/*.go "$here"/standin/*.yaml | sha256sum | cut -c1-12)/bin
-  step "rhdh-operator-standin" "$sbin/rhdh-operator-standin" build_standin "$sbin"
-fi
 bin=$cache/bin
 mkdir -p "$bin"
+sbin=
+if [ -f "$here/standin/go.mod" ]; then
+  # One folder per content of the stand-in's sources, so an edit rebuilds it.
+  sum=$(cd "$here/standin" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' \) \
+    | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+  sbin=$cache/standin-$sum/bin
+  # The clusters run without the stand-in: a failed build of it is reported, not fatal
+  # (Cluster.start_operator names the log below).
+  if ! step "rhdh-operator-standin" "$sbin/rhdh-operator-standin" build_standin "$sbin" 2>"$cache/standin-build.log"; then
+    cat "$cache/standin-build.log" >&2
+    echo "testbed: rhdh-operator-standin: BUILD FAILED, log: $cache/standin-build.log" >&2
+    rm -f "$bin/rhdh-operator-standin"
+    sbin=
+  else
+    cat "$cache/standin-build.log" >&2
+  fi
+fi
 for f in "$kbin"/* "$ebin"/* "$wbin"/* ${sbin:+"$sbin"/*}; do [ -e "$f" ] && ln -sfn "$f" "$bin/$(basename "$f")"; done
 echo "testbed: binaries ready in $((SECONDS - total0)) s" >&2
 echo "$bin"
