@@ -214,10 +214,14 @@ def app_config_refs(configmaps: Optional[List[Dict[str, Any]]], name: str, state
     return [r for r in refs if not (isinstance(r, dict) and r.get("name") == name)]
 
 
-def helm_values(sidecars: List[Dict[str, Any]], app_config_configmap: Optional[str] = None,
+def helm_values(containers: List[Dict[str, Any]], app_config_configmap: Optional[str] = None,
                 app_config_key: str = "app-config.yaml") -> Dict[str, Any]:
-    """The chart values that make the sidecars (and the app-config file) survive ``helm upgrade``."""
-    backstage = {"extraContainers": copy.deepcopy(sidecars)}  # type: Dict[str, Any]
+    """The chart values that make the sidecars (and the app-config file) survive ``helm upgrade``.
+
+    ``containers`` is the whole ``extraContainers`` list (Helm replaces lists): the pod's other
+    extra containers and the connector's.
+    """
+    backstage = {"extraContainers": copy.deepcopy(containers)}  # type: Dict[str, Any]
     if app_config_configmap:
         backstage["extraAppConfig"] = [{"configMapRef": app_config_configmap, "filename": app_config_key}]
     return {"upstream": {"backstage": backstage}}

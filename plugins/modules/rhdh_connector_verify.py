@@ -80,8 +80,26 @@ options:
     description: The connector's token Secret.
     type: str
     default: rhdh-rhoai-connector-token
+  cluster_rules:
+    description: The RBAC rules of the connector's ClusterRole; each verb of each resource is reviewed cluster-wide.
+    type: list
+    elements: dict
+    default: []
+  namespace_rules:
+    description: The RBAC rules of the connector's Role; reviewed in O(namespace).
+    type: list
+    elements: dict
+    default: []
+  registries:
+    description: Model registries whose Service the ServiceAccount must be able to get.
+    type: list
+    elements: str
+    default: []
+  registries_namespace:
+    description: Namespace of the model registries.
+    type: str
   permissions:
-    description: Permissions the ServiceAccount must hold (SubjectAccessReview attributes).
+    description: Further permissions the ServiceAccount must hold (SubjectAccessReview attributes).
     type: list
     elements: dict
     default: []
@@ -145,7 +163,7 @@ failed_checks:
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule, describe
@@ -255,7 +273,9 @@ def access_checks(mod, p):
     user = "system:serviceaccount:{0}:{1}".format(p["namespace"], p["service_account"])
     groups = ["system:serviceaccounts", "system:serviceaccounts:" + p["namespace"], "system:authenticated"]
     out = []
-    for perm in p["permissions"]:
+    reviews = objects.access_reviews(p["cluster_rules"], p["namespace_rules"], p["namespace"], p["registries"],
+                                     p["registries_namespace"]) + list(p["permissions"])
+    for perm in reviews:
         attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
         body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
                 "spec": {"user": user, "groups": groups, "resourceAttributes": attrs}}
@@ -299,6 +319,10 @@ def main():
             base_url=dict(type="str", default="http://localhost:9090"),
             service_account=dict(type="str", default="rhdh-rhoai-connector"),
             token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+            cluster_rules=dict(type="list", elements="dict", default=[]),
+            namespace_rules=dict(type="list", elements="dict", default=[]),
+            registries=dict(type="list", elements="str", default=[]),
+            registries_namespace=dict(type="str"),
             permissions=dict(type="list", elements="dict", default=[], options=dict(
                 verb=dict(type="str", required=True),
                 resource=dict(type="str", required=True),

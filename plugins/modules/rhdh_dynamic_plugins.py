@@ -39,11 +39,14 @@ options:
     description: Key of the ConfigMap that holds the document.
     type: str
     default: dynamic-plugins.yaml
+  packages:
+    description: The packages to manage, when no O(plugins) entry needs a C(pluginConfig).
+    type: list
+    elements: str
   plugins:
     description: The plugin entries to manage.
     type: list
     elements: dict
-    required: true
     suboptions:
       package:
         description: The package, with its tag (C(oci://...:tag!path), an npm package or a local path).
@@ -120,7 +123,9 @@ plugins:
   type: list
   elements: dict
 helm_values:
-  description: The chart values (C(global.dynamic.plugins)) that carry the same entries through C(helm upgrade).
+  description:
+    - The chart values (C(global.dynamic)) that carry the document through C(helm upgrade). Helm replaces lists
+      instead of merging them, so the whole C(plugins) list is given, the user's entries included.
   returned: always
   type: dict
 """
@@ -154,7 +159,8 @@ def edit(text, key_where, desired, state):
 def run(mod):
     p = mod.params
     ns, key, state = p["namespace"], p["key"], p["state"]
-    desired = [{k: v for k, v in entry.items() if v is not None} for entry in p["plugins"]]
+    desired = [{k: v for k, v in entry.items() if v is not None} for entry in p["plugins"] or []]
+    desired += [{"package": package} for package in p["packages"] or []]
     result = dict(changed=False, created=False, deleted=False, backstage_updated=False, changes=[])
     cr = api_version = None
     name = p["configmap"]
@@ -180,7 +186,7 @@ def run(mod):
     live = mod.get("v1", "ConfigMap", name, ns)
     if live is None:
         if state != "present":
-            result.update(plugins=[], helm_values=helm_values(desired, state))
+            result.update(plugins=[], helm_values={})
             return _point_cr(mod, result, cr, api_version, None, state)
         if not p["backstage"]:
             raise ConnectorError("{0} not found".format(where), fix="check the name (Helm installs: <release>-dynamic-plugins)")
@@ -190,7 +196,7 @@ def run(mod):
                 "data": {key: text}}
         mod.create("v1", "ConfigMap", body)
         result.update(changed=True, created=True, changes=changes, **diff_of({}, after, mod))
-        result.update(plugins=_managed(after, desired), helm_values=helm_values(desired, state))
+        result.update(plugins=_managed(after, desired), helm_values=helm_values(after))
         return _point_cr(mod, result, cr, api_version, name, state)
 
     outcome = {}
@@ -207,7 +213,7 @@ def run(mod):
     update = mod.update("v1", "ConfigMap", name, ns, mutate)
     after = outcome["after"]
     result.update(changed=update["changed"], changes=outcome["changes"],
-                  plugins=_managed(after, desired), helm_values=helm_values(desired, state))
+                  plugins=_managed(after, desired), helm_values=helm_values(after))
     if update["changed"]:
         result.update(diff_of(outcome["before"], after, mod))
     if state == "absent" and owned(live) and not (after or {}).get("plugins"):
@@ -250,11 +256,9 @@ def _managed(doc, desired):
     return [copy.deepcopy(v) for v in found.values() if v is not None]
 
 
-def helm_values(desired, state):
-    if state == "absent":
-        return {}
-    entries = [dict(d, disabled=state == "disabled") for d in desired]
-    return {"global": {"dynamic": {"plugins": entries}}}
+def helm_values(doc):
+    """The document as the chart's ``global.dynamic`` values (whole lists: Helm does not merge them)."""
+    return {"global": {"dynamic": {k: v for k, v in (doc or {}).items() if k in ("includes", "plugins")}}}
 
 
 def main():
@@ -264,13 +268,15 @@ def main():
             configmap=dict(type="str"),
             backstage=dict(type="str"),
             key=dict(type="str", default=dp.CONFIG_KEY, no_log=False),
-            plugins=dict(type="list", elements="dict", required=True, options=dict(
+            packages=dict(type="list", elements="str"),
+            plugins=dict(type="list", elements="dict", options=dict(
                 package=dict(type="str", required=True),
                 pluginConfig=dict(type="dict"),
             )),
             state=dict(type="str", choices=["present", "disabled", "absent"], default="present"),
             labels=dict(type="dict", default={}),
         ),
+        required_one_of=[("packages", "plugins")],
     )
     mod.run(lambda: run(mod))
 

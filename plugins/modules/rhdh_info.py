@@ -42,6 +42,10 @@ options:
     description:
       - Explicit plugin tags, by plugin short name, overriding the ones chosen from the RHDH version.
     type: dict
+  plugin_registry:
+    description: Registry and repository of the plugin OCI artifacts (a mirror on disconnected clusters).
+    type: str
+    default: ghcr.io/redhat-developer/rhdh-plugin-export-overlays
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
 attributes:
@@ -104,6 +108,11 @@ plugin_tags:
   description: The plugin tags for this RHDH, by plugin short name; null with O(plugin_tags) unset and the version unknown.
   returned: always
   type: dict
+plugin_packages:
+  description: The two plugin packages (C(oci://...:<tag>!<path>)) for these tags; empty when plugin_tags is null.
+  returned: always
+  type: list
+  elements: str
 plugin_tags_error:
   description: Why no plugin tags could be chosen, and which variables to set.
   returned: when plugin_tags is null
@@ -114,6 +123,7 @@ helm_release:
   type: str
 """
 
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
@@ -126,8 +136,10 @@ def run(mod):
         info["rhdh_version"] = params["rhdh_version"]
     try:
         info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"])
+        info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], params["plugin_registry"])
     except ConnectorError as err:
         info["plugin_tags"] = None
+        info["plugin_packages"] = []
         info["plugin_tags_error"] = str(err)
     return dict(changed=False, **info)
 
@@ -140,6 +152,7 @@ def main():
             install_type=dict(type="str", choices=["auto", "operator", "helm"], default="auto"),
             rhdh_version=dict(type="str"),
             plugin_tags=dict(type="dict"),
+            plugin_registry=dict(type="str", default=dp.EXPORT_OVERLAYS),
         ),
     )
     mod.run(lambda: run(mod))

@@ -327,7 +327,9 @@ def run_helm(mod, p, sidecars):
             continue
     else:
         raise ConnectorError("{0} kept changing while it was being patched".format(where), fix="run again")
-    values = sc.helm_values(sidecars, p["app_config_configmap"], p["app_config_key"]) if state == "present" else {}
+    foreign = [c for c in rhdh.pod_spec(after).get("containers") or []
+               if c.get("name") not in sc.SIDECAR_NAMES and c.get("name") != sc.BACKEND_CONTAINER]
+    values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"]) if state == "present" else {}
     result = dict(changed=patch is not None, install_type="helm", changes=changes, helm_values=values,
                   workload={"kind": "Deployment", "name": name},
                   containers=[c["name"] for c in rhdh.pod_spec(after).get("containers") or []])
@@ -339,8 +341,15 @@ def run_helm(mod, p, sidecars):
     return result
 
 
+HELM_VALUES_HEADER = (
+    "# Chart values that keep the RHOAI connector through `helm upgrade`.\n"
+    "# Helm replaces lists instead of merging them: these lists hold every extra container\n"
+    "# found on the Deployment; merge extraAppConfig with your own entries by hand.\n"
+)
+
+
 def write_values(mod, path, values):
-    text = "# Chart values that keep the RHOAI connector through `helm upgrade`.\n" + yaml_text.dump(values)
+    text = HELM_VALUES_HEADER + yaml_text.dump(values)
     current = None
     if os.path.exists(path):
         with open(path) as handle:

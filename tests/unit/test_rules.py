@@ -91,3 +91,42 @@ def test_unknown_rhdh_version_says_which_variables_to_set(version, text):
     with pytest.raises(ConnectorError) as err:
         rules.plugin_tags(version)
     assert text in str(err.value) and "rhoai_connector_rhdh_version" in str(err.value) and "rhoai_connector_plugin_tags" in str(err.value)
+
+
+# plain objects (RBAC) -------------------------------------------------------------------------
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects  # noqa: E402
+
+ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "n", "labels": {"a": "1"}},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}
+
+
+def test_plan_writes_only_on_a_real_difference():
+    live = dict(ROLE, metadata=dict(ROLE["metadata"], resourceVersion="5", uid="u", labels={"a": "1", "user": "x"}))
+    assert objects.plan(None, ROLE) == "create"
+    assert objects.plan(live, ROLE) == "none"
+    changed = dict(ROLE, rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
+    assert objects.plan(live, changed) == "update"
+    body = objects.desired_body(live, changed)
+    assert body["rules"] == changed["rules"] and body["metadata"]["labels"] == {"a": "1", "user": "x"}
+    assert body["metadata"]["resourceVersion"] == "5"
+
+
+def test_binding_with_a_new_role_ref_is_recreated():
+    binding = {"kind": "RoleBinding", "metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": "x", "apiGroup": "rbac.authorization.k8s.io"},
+               "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "n"}]}
+    assert objects.plan(binding, binding) == "none"
+    assert objects.plan(binding, dict(binding, roleRef=dict(binding["roleRef"], name="y"))) == "recreate"
+    assert objects.plan(binding, dict(binding, subjects=[{"kind": "Group", "name": "g"}])) == "update"
+
+
+def test_access_reviews_cover_every_verb_and_registry():
+    reviews = objects.access_reviews(
+        [{"apiGroups": ["route.openshift.io"], "resources": ["routes"], "verbs": ["get", "list"]}],
+        [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create"]}], "ai-rhdh", ["reg-a"], "rhoai-model-registries")
+    assert reviews == [
+        {"verb": "get", "resource": "routes", "group": "route.openshift.io"},
+        {"verb": "list", "resource": "routes", "group": "route.openshift.io"},
+        {"verb": "create", "resource": "configmaps", "group": "", "namespace": "ai-rhdh"},
+        {"verb": "get", "resource": "services", "group": "", "name": "reg-a", "namespace": "rhoai-model-registries"},
+    ]
