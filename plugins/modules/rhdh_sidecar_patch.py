@@ -297,6 +297,14 @@ def helm_patch(p, live, sidecars):
     template = {"spec": {}}
     if containers:
         template["spec"]["containers"] = containers
+        # Keep the pod's own order (backstage-backend first: `oc logs` picks the first container)
+        # and append new sidecars, instead of strategic merge's default of putting them first.
+        deleted = {c["name"] for c in containers if c.get("$patch") == "delete"}
+        order = [n for n in live_containers if n not in deleted]
+        order += [c["name"] for c in containers if c["name"] not in live_containers and c["name"] not in deleted]
+        template["spec"]["$setElementOrder/containers"] = [{"name": n} for n in order]
+        rank = {name: index for index, name in enumerate(order)}
+        template["spec"]["containers"] = sorted(containers, key=lambda c: rank.get(c["name"], -1))
     if volumes:
         template["spec"]["volumes"] = volumes
     if annotations:
