@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -28,7 +29,7 @@ from typing import Any
 
 import yaml
 from kubernetes import config as kube_config
-from kubernetes.client import ApiClient
+from kubernetes.client import ApiClient, Configuration
 
 from . import audit
 from .build import build_binaries
@@ -50,6 +51,7 @@ NODE_NAME = "kwok-node-0"
 STANDIN = "rhdh-operator-standin"
 LOADER_USER_AGENT = "rhdh-testbed"
 READY_TIMEOUT = 120.0
+MARKER_PREFIX = "testbed-audit-marker-"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -115,6 +117,13 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
+def _configs_dir() -> Path:
+    """Where the testbed keeps what it hands kwokctl (kwokctl wants only clusters in clusters/)."""
+    path = kwok_workdir() / "testbed-configs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 _TOOLS: list[Path] = []
 
 
@@ -132,6 +141,51 @@ def _kwokctl_env() -> dict[str, str]:
     env["KUBECACHEDIR"] = str(kwok_workdir() / "kube-cache")
     env.pop("KUBECONFIG", None)
     return env
+
+
+PORT_OPTIONS = (
+    "kubeApiserverPort",
+    "etcdPort",
+    "etcdPeerPort",
+    "kwokControllerPort",
+    "kubeControllerManagerPort",
+    "kubeSchedulerPort",
+)
+PORT_RANGE = range(20000, 30000, 10)  # below Linux's ephemeral range, away from kwokctl's picks
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _ports_taken() -> set[int]:
+    """Ports named in the kwokctl configuration of every cluster, running or not."""
+    taken: set[int] = set()
+    for conf in clusters_root().glob("*/kwok.yaml"):
+        try:
+            docs = list(yaml.safe_load_all(conf.read_text(encoding="utf-8")))
+        except (OSError, yaml.YAMLError):
+            continue
+        for doc in docs:
+            options = (doc or {}).get("options") or {}
+            taken.update(int(options[key]) for key in PORT_OPTIONS if options.get(key))
+    return taken
+
+
+def _allocate_ports() -> dict[str, int]:
+    """Fixed ports for a new cluster: kwokctl only avoids ports bound at the time, so a stopped
+    kube-apiserver could lose its port to another cluster. Call with the creation lock held."""
+    taken = _ports_taken()
+    for base in PORT_RANGE:
+        ports = range(base, base + len(PORT_OPTIONS))
+        if not taken.intersection(ports) and all(_port_free(p) for p in ports):
+            return dict(zip(PORT_OPTIONS, ports))
+    raise TestbedError(f"no free ports left in {PORT_RANGE.start}-{PORT_RANGE.stop}")
 
 
 def _kwokctl_config(bin_dir: Path) -> dict[str, Any]:
@@ -239,7 +293,7 @@ class Cluster:
         bin_dir = build_binaries()
         _TOOLS[:] = [bin_dir]
         cluster = cls(name)
-        with _locked(clusters_root() / ".create.lock"):
+        with _locked(kwok_workdir() / "clusters.lock"):
             if cluster.is_running():
                 LOG.info("cluster %s already runs: nothing to do", name)
                 return cluster
@@ -313,20 +367,22 @@ class Cluster:
             self._kill_leftovers()
             shutil.rmtree(self.workdir, ignore_errors=True)
             for suffix in (".kwokctl.yaml", ".create.log"):
-                (clusters_root() / f".{self.name}{suffix}").unlink(missing_ok=True)
+                (_configs_dir() / f"{self.name}{suffix}").unlink(missing_ok=True)
 
     def stop_apiserver(self) -> None:
-        """Stop kube-apiserver only (etcd and the other components keep running)."""
+        """Stop kube-apiserver only; etcd keeps running (and the data). The controller manager
+        and the scheduler may exit when they lose their leases, as they do on a real node;
+        start_apiserver() starts whatever is down."""
         with step(f"stop kube-apiserver of {self.name}"):
             pid_path = self._pid_path("kube-apiserver")
             pid = _read_pid(pid_path)
             if pid is not None and _pid_alive(pid):
-                _terminate(pid)
+                _terminate(pid, timeout=5.0)  # a crash more than a drain: no long grace
             pid_path.unlink(missing_ok=True)
             self._close()
 
     def start_apiserver(self) -> None:
-        """Start kube-apiserver again (kwokctl starts the components that are not running)."""
+        """Start kube-apiserver again, with any other component that is down (kwokctl start)."""
         with step(f"start kube-apiserver of {self.name}"):
             proc = subprocess.run(
                 [str(self._kwokctl_binary()), "start", "cluster", "--name", self.name],
@@ -361,7 +417,10 @@ class Cluster:
     def kube(self) -> Kube:
         """The testbed's own REST helper for this cluster (user agent ``rhdh-testbed``)."""
         if self._kube is None:
-            self._api = self.api_client()
+            config = Configuration()
+            kube_config.load_kube_config(config_file=str(self.kubeconfig), client_configuration=config)
+            config.retries = False  # fail fast: callers poll
+            self._api = ApiClient(config)
             self._api.user_agent = LOADER_USER_AGENT
             self._kube = Kube(self._api)
         return self._kube
@@ -386,12 +445,12 @@ class Cluster:
         Sends a marker request first and waits for its event, so every request that completed
         before the call is in the answer.
         """
-        marker = self._audit_barrier()
+        self._audit_barrier()
         return [
             event
             for event in audit.read_events(self.audit_log)
             if event.get("stage") == "ResponseComplete"
-            and marker not in event.get("requestURI", "")
+            and MARKER_PREFIX not in event.get("requestURI", "")
             and (since is None or audit.received_at(event) >= since)
         ]
 
@@ -402,7 +461,7 @@ class Cluster:
         return audit.writes(self.audit_events(since), user_agent)
 
     def _audit_barrier(self) -> str:
-        marker = f"testbed-audit-marker-{uuid.uuid4().hex[:12]}"
+        marker = f"{MARKER_PREFIX}{uuid.uuid4().hex[:12]}"
         start = self.audit_log.stat().st_size if self.audit_log.exists() else 0
         self.kube().get_or_none(f"/api/v1/namespaces/default/configmaps/{marker}")
         wait_for(
@@ -454,7 +513,7 @@ class Cluster:
             with open(log, "ab") as out:
                 proc = subprocess.Popen(  # noqa: S603 - our own binary
                     [str(binary.resolve()), "--kubeconfig", str(self.kubeconfig),
-                     "--profile", profile, "--metrics-addr", "0"],
+                     "--profile", profile],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
                 )
             (self._operator_dir / f"{STANDIN}.pid").write_text(str(proc.pid), encoding="utf-8")
@@ -484,11 +543,13 @@ class Cluster:
     def _kwokctl_create(self, bin_dir: Path) -> None:
         clusters_root().mkdir(parents=True, exist_ok=True)
         config = _kwokctl_config(bin_dir)
+        if not (self.workdir / "kwok.yaml").is_file():
+            config["options"].update(_allocate_ports())
         pki = str(self.workdir / "pki")
         for patch in config["componentsPatches"]:
             for arg in patch["extraArgs"]:
                 arg["value"] = arg["value"].replace("{PKI}", pki)
-        config_path = clusters_root() / f".{self.name}.kwokctl.yaml"
+        config_path = _configs_dir() / f"{self.name}.kwokctl.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         cmd = [
             str(bin_dir / "kwokctl"), "--config", str(config_path),
@@ -496,7 +557,7 @@ class Cluster:
         ]
         with step(f"kwokctl create cluster {self.name}"):
             proc = subprocess.run(cmd, env=_kwokctl_env(), capture_output=True, text=True, check=False)
-        create_log = clusters_root() / f".{self.name}.create.log"
+        create_log = _configs_dir() / f"{self.name}.create.log"
         create_log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
         if proc.returncode != 0:
             dead = [c for c, ok in self.components_running().items() if not ok]

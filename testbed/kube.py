@@ -206,7 +206,8 @@ def crd_established(kube: Kube, name: str) -> bool:
     crd = kube.get_or_none(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
     if not crd:
         return False
-    conditions = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+    status = crd.get("status") or {}
+    conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
     return conditions.get("Established") == "True" and conditions.get("NamesAccepted") == "True"
 
 

@@ -1,0 +1,197 @@
+"""Every scenario loads into a fresh cluster, shows what it promises, and loading it again writes
+nothing (checked on the server side, in the audit log)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from testbed import Cluster, TestbedError
+from testbed.scenarios import RHOAI_CRD_NAMES, SCENARIOS
+
+LOADER = "rhdh-testbed"
+
+
+def _get(cluster: Cluster, *args: str) -> Any:
+    return json.loads(cluster.kubectl("get", *args, "-o", "json").stdout)
+
+
+def _crds(cluster: Cluster) -> set[str]:
+    return {c["metadata"]["name"] for c in _get(cluster, "crd")["items"]}
+
+
+def _check_rhoai(
+    cluster: Cluster,
+    release: str,
+    version: str,
+    mr_state: str,
+    registries_ns: str,
+    registries: set[str],
+    apps_ns: str,
+    csv: tuple[str, str],
+) -> None:
+    dsc = _get(cluster, "datasciencecluster", "default-dsc")
+    assert dsc["status"]["release"] == {"name": release, "version": version}
+    assert dsc["status"]["phase"] == "Ready"
+    assert dsc["spec"]["components"]["modelregistry"] == {
+        "managementState": mr_state,
+        "registriesNamespace": registries_ns,
+    }
+    assert dsc["spec"]["components"]["dashboard"]["managementState"] == "Managed"
+    dsci = _get(cluster, "dscinitialization", "default-dsci")
+    assert dsci["status"]["release"]["version"] == version
+    assert dsci["spec"]["applicationsNamespace"] == apps_ns
+    flags = _get(cluster, "odhdashboardconfig", "odh-dashboard-config", "-n", apps_ns)
+    disabled = mr_state != "Managed"
+    assert flags["spec"]["dashboardConfig"]["disableModelRegistry"] is disabled
+    assert flags["spec"]["dashboardConfig"]["disableModelCatalog"] is disabled
+    found = _get(cluster, "clusterserviceversion", csv[1], "-n", csv[0])
+    assert found["status"]["phase"] == "Succeeded"
+    assert found["spec"]["version"] == version
+    if not registries:
+        assert cluster.kubectl("get", "namespace", registries_ns, check=False).returncode != 0
+        return
+    assert {m["metadata"]["name"] for m in _get(cluster, "modelregistry", "-n", registries_ns)["items"]} == registries
+    routes = {r["metadata"]["name"]: r for r in _get(cluster, "route", "-n", registries_ns)["items"]}
+    assert set(routes) == {f"{r}-https" for r in registries} | {"model-catalog-https"}
+    for registry in registries:
+        route = routes[f"{registry}-https"]
+        assert route["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "model-registry-operator"
+        assert route["status"]["ingress"][0]["host"] == (
+            f"{registry}-https-{registries_ns}.apps.example.test"
+        )
+        role = _get(cluster, "role", f"registry-user-{registry}", "-n", registries_ns)
+        assert role["rules"] == [
+            {"apiGroups": [""], "resources": ["services"], "resourceNames": [registry], "verbs": ["get"]}
+        ]
+        assert _get(cluster, "service", registry, "-n", registries_ns)["metadata"]["name"] == registry
+    assert "modelregistry-public" not in registries
+    binding = _get(cluster, "rolebinding", "model-catalog-authenticated", "-n", registries_ns)
+    assert binding["subjects"][0]["name"] == "system:authenticated"
+    assert routes["model-catalog-https"]["status"]["ingress"]
+
+
+def _user_plugins(cluster: Cluster, configmap: str) -> list[str]:
+    data = _get(cluster, "configmap", configmap, "-n", "ai-rhdh")["data"]["dynamic-plugins.yaml"]
+    parsed = yaml.safe_load(data)
+    assert parsed["includes"] == ["dynamic-plugins.default.yaml"]
+    return [p["package"] for p in parsed["plugins"]]
+
+
+def _check_rhdh_operator(cluster: Cluster, api: str, plugins_cm: bool, sidecar: bool) -> None:
+    cr = _get(cluster, f"backstages.{api}.rhdh.redhat.com", "developer-hub", "-n", "ai-rhdh")
+    app = cr["spec"]["application"]
+    assert app["appConfig"]["configMaps"] == [{"name": "app-config-rhdh"}]
+    patch = cr["spec"]["deployment"]["patch"]["spec"]["template"]["spec"]["containers"][0]
+    assert patch["env"] == [{"name": "NODE_OPTIONS", "value": "--max-old-space-size=2048"}]
+    if plugins_cm:
+        assert app["dynamicPluginsConfigMapName"] == "dynamic-plugins-rhdh"
+        assert _user_plugins(cluster, "dynamic-plugins-rhdh") == [
+            "./dynamic-plugins/dist/backstage-community-plugin-github-issues",
+            "oci://quay.io/example/my-plugin:1.0.0!my-plugin",
+        ]
+    else:
+        assert "dynamicPluginsConfigMapName" not in app
+    deployment = _get(cluster, "deployment", "backstage-developer-hub", "-n", "ai-rhdh")
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    assert "backstage-backend" in containers
+    assert {"name": "NODE_OPTIONS", "value": "--max-old-space-size=2048"} in containers[
+        "backstage-backend"
+    ]["env"]
+    assert ("lightspeed-core" in containers) is sidecar
+    if sidecar:
+        assert 8080 in [p["containerPort"] for p in containers["lightspeed-core"].get("ports", [])]
+    status = deployment["status"]
+    assert status["readyReplicas"] == status["replicas"] == 1
+    app_config = _get(cluster, "configmap", "app-config-rhdh", "-n", "ai-rhdh")["data"]["app-config.yaml"]
+    assert yaml.safe_load(app_config)["app"]["title"] == "Example Developer Hub"
+
+
+def _check_rhdh_helm(cluster: Cluster) -> None:
+    deployment = _get(cluster, "deployment", "rhdh-developer-hub", "-n", "ai-rhdh")
+    meta = deployment["metadata"]
+    assert meta["labels"]["app.kubernetes.io/instance"] == "rhdh"
+    assert meta["labels"]["app.kubernetes.io/name"] == "developer-hub"
+    assert meta["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert meta["annotations"]["meta.helm.sh/release-name"] == "rhdh"
+    assert meta["annotations"]["meta.helm.sh/release-namespace"] == "ai-rhdh"
+    pod = deployment["spec"]["template"]
+    assert len(pod["metadata"]["annotations"]["checksum/dynamic-plugins"]) == 64
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["backstage-backend"]
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["install-dynamic-plugins"]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert "ephemeral" in volumes["dynamic-plugins-root"]
+    assert volumes["dynamic-plugins"]["configMap"]["name"] == "rhdh-dynamic-plugins"
+    assert volumes["backstage-app-config"]["configMap"]["name"] == "rhdh-app-config"
+    assert deployment["status"]["readyReplicas"] == 1
+    assert _user_plugins(cluster, "rhdh-dynamic-plugins")[1] == "oci://quay.io/example/my-plugin:1.0.0!my-plugin"
+    cm = _get(cluster, "configmap", "rhdh-app-config", "-n", "ai-rhdh")
+    assert cm["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert "catalog" in yaml.safe_load(cm["data"]["app-config.yaml"])
+    assert _get(cluster, "service", "rhdh-developer-hub", "-n", "ai-rhdh")["spec"]["ports"]
+
+
+RHOAI_2_25 = dict(
+    release="OpenShift AI Self-Managed",
+    version="2.25.0",
+    mr_state="Managed",
+    registries_ns="rhoai-model-registries",
+    registries={"registry-prod", "team-a-registry"},
+    apps_ns="redhat-ods-applications",
+    csv=("redhat-ods-operator", "rhods-operator.v2.25.0"),
+)
+CHECKS = {
+    "rhoai-2.25": lambda c: _check_rhoai(c, **RHOAI_2_25),
+    "rhoai-2.22-upgraded": lambda c: _check_rhoai(
+        c, **{**RHOAI_2_25, "mr_state": "Removed", "registries": set()}
+    ),
+    "odh": lambda c: _check_rhoai(
+        c,
+        release="Open Data Hub",
+        version="2.33.0",
+        mr_state="Managed",
+        registries_ns="odh-model-registries",
+        registries={"odh-registry"},
+        apps_ns="opendatahub",
+        csv=("openshift-operators", "opendatahub-operator.v2.33.0"),
+    ),
+    "rhoai-2.19": lambda c: _check_rhoai(
+        c,
+        **{**RHOAI_2_25, "version": "2.19.0", "csv": ("redhat-ods-operator", "rhods-operator.v2.19.0")},
+    ),
+    "no-rhoai": lambda c: None,
+    "rhoai-no-kserve": lambda c: _check_rhoai(c, **RHOAI_2_25),
+    "rhdh-operator-1.8": lambda c: _check_rhdh_operator(c, "v1alpha4", True, False),
+    "rhdh-operator-1.10": lambda c: _check_rhdh_operator(c, "v1alpha5", True, True),
+    "rhdh-operator-1.8-no-plugins-cm": lambda c: _check_rhdh_operator(c, "v1alpha4", False, False),
+    "rhdh-helm": _check_rhdh_helm,
+}
+KSERVE = "inferenceservices.serving.kserve.io"
+
+
+def test_every_scenario_has_a_check() -> None:
+    assert set(CHECKS) == set(SCENARIOS)
+    assert all(SCENARIOS.values())
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_scenario_loads_and_reloading_writes_nothing(cluster_factory, scenario: str) -> None:
+    cluster = cluster_factory(scenario)
+    CHECKS[scenario](cluster)
+    crds = _crds(cluster)
+    if scenario == "no-rhoai":
+        assert not crds.intersection(RHOAI_CRD_NAMES)
+    if scenario.startswith(("rhoai", "odh")):
+        assert (KSERVE in crds) is (scenario != "rhoai-no-kserve")
+    since = time.time()
+    cluster.load(scenario)
+    assert cluster.write_requests(since=since, user_agent=LOADER) == []
+    CHECKS[scenario](cluster)
+    if scenario == "rhoai-2.25":  # scenarios that need a CRD absent refuse this cluster
+        for other in ("no-rhoai", "rhoai-no-kserve"):
+            with pytest.raises(TestbedError, match=KSERVE):
+                cluster.load(other)
