@@ -179,11 +179,23 @@ def _ports_taken() -> set[int]:
 
 def _allocate_ports() -> dict[str, int]:
     """Fixed ports for a new cluster: kwokctl only avoids ports bound at the time, so a stopped
-    kube-apiserver could lose its port to another cluster. Call with the creation lock held."""
+    kube-apiserver could lose its port to another cluster. Call with the creation lock held.
+
+    Slots are handed out round-robin, so a new cluster does not get the address a cluster just
+    deleted had: clients (kubectl, kubernetes.core) cache API discovery by server address, and a
+    stale cache names resource versions the new cluster does not serve."""
     taken = _ports_taken()
-    for base in PORT_RANGE:
+    cursor = _configs_dir() / "next-port-slot"
+    try:
+        start = int(cursor.read_text(encoding="utf-8").strip()) % len(PORT_RANGE)
+    except (OSError, ValueError):
+        start = 0
+    for offset in range(len(PORT_RANGE)):
+        slot = (start + offset) % len(PORT_RANGE)
+        base = PORT_RANGE[slot]
         ports = range(base, base + len(PORT_OPTIONS))
         if not taken.intersection(ports) and all(_port_free(p) for p in ports):
+            cursor.write_text(str(slot + 1), encoding="utf-8")
             return dict(zip(PORT_OPTIONS, ports))
     raise TestbedError(f"no free ports left in {PORT_RANGE.start}-{PORT_RANGE.stop}")
 
@@ -400,7 +412,13 @@ class Cluster:
         self, *args: str, check: bool = True, input: str | None = None  # noqa: A002
     ) -> subprocess.CompletedProcess[str]:
         """Run the testbed's kubectl against this cluster."""
-        cmd = [str(self.bin_dir / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args]
+        cmd = [
+            str(self.bin_dir / "kubectl"),
+            "--kubeconfig", str(self.kubeconfig),
+            # Discovery is cached by server address; another cluster may have had this address.
+            "--cache-dir", str(self.workdir / "kube-cache"),
+            *args,
+        ]
         proc = subprocess.run(
             cmd, input=input, capture_output=True, text=True, check=False, env=_kwokctl_env()
         )

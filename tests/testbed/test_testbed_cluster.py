@@ -126,3 +126,13 @@ def test_create_on_a_running_cluster_is_a_no_op(shared_cluster: Cluster) -> None
     assert shared_cluster.write_requests(since=since, user_agent="rhdh-testbed") == []
     assert Cluster.get(shared_cluster.name).kubeconfig == shared_cluster.kubeconfig
     assert shared_cluster.name in Cluster.list()
+
+
+def test_a_new_cluster_never_gets_the_address_of_the_last_one() -> None:
+    """kubectl and kubernetes.core cache discovery by server address: a reused address with a
+    stale cache makes clients ask for resource versions the new cluster does not serve."""
+    from testbed.cluster import _allocate_ports
+
+    first = _allocate_ports()["kubeApiserverPort"]
+    second = _allocate_ports()["kubeApiserverPort"]
+    assert first != second
