@@ -83,8 +83,11 @@ EXAMPLES = r"""
     namespace: ai-rhdh
     backstage: developer-hub
     plugins:
-      - package: "oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-catalog-backend-module-model-catalog:bs_1.42.5__0.7.0!red-hat-developer-hub-backstage-plugin-catalog-backend-module-model-catalog"
-      - package: "oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-catalog-techdoc-url-reader-backend:bs_1.42.5__0.3.0!red-hat-developer-hub-backstage-plugin-catalog-techdoc-url-reader-backend"
+      - package: "{{ overlays }}/{{ prefix }}catalog-backend-module-model-catalog:bs_1.42.5__0.7.0!{{ prefix }}catalog-backend-module-model-catalog"
+      - package: "{{ overlays }}/{{ prefix }}catalog-techdoc-url-reader-backend:bs_1.42.5__0.3.0!{{ prefix }}catalog-techdoc-url-reader-backend"
+  vars:
+    overlays: oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays
+    prefix: red-hat-developer-hub-backstage-plugin-
 
 - name: Disable them in a Helm install's ConfigMap
   rhdh.ai_connector.rhdh_dynamic_plugins:
