@@ -23,6 +23,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 SCENARIOS = [
     "operator-18",
     "helm",
+    "uninstall",
 ]
 TIMEOUT = 1500
 TAIL_LINES = 80
