@@ -24,6 +24,8 @@ SCENARIOS = [
     "operator-18",
     "helm",
     "uninstall",
+    "preview",
+    "refusals",
 ]
 TIMEOUT = 1500
 TAIL_LINES = 80
