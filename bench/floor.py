@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""The floor of a no-op check: one Python process that imports the kubernetes client and sends the
+minimum read requests of bench/metrics.py (minimum_noop_reads) against a converged cluster, then
+tells whether everything is there. What a converge done in one process (one module, one client, one
+discovery) could cost at best on this machine; it checks presence only, not content.
+
+    python bench/floor.py KUBECONFIG        # prints JSON: seconds, requests, all_found
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+STARTED = time.monotonic()
+
+from kubernetes import client, config  # noqa: E402
+
+NS, REG_NS, NAME = "ai-rhdh", "rhoai-model-registries", "rhdh-rhoai-connector"
+
+
+def main(kubeconfig: str) -> int:
+    api = config.new_client_from_config(config_file=kubeconfig)
+    api.user_agent = "rhdh-bench-floor"
+    core, rbac, apps = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api), client.AppsV1Api(api)
+    custom = client.CustomObjectsApi(api)
+    calls = [
+        lambda: core.read_namespaced_service_account(NAME, NS),
+        lambda: rbac.read_cluster_role(NAME),
+        lambda: rbac.read_cluster_role_binding(NAME),
+        lambda: rbac.read_namespaced_role(NAME, NS),
+        lambda: rbac.read_namespaced_role_binding(NAME, NS),
+        lambda: core.read_namespaced_secret(NAME + "-token", NS),
+        lambda: core.read_namespaced_config_map(NAME + "-app-config", NS),
+        lambda: core.read_namespaced_config_map("dynamic-plugins-rhdh", NS),
+        lambda: custom.list_namespaced_custom_object("rhdh.redhat.com", "v1alpha4", NS, "backstages"),
+        lambda: api.call_api("/apis/rhdh.redhat.com", "GET", auth_settings=["BearerToken"],
+                             _preload_content=False, _return_http_data_only=True),
+        lambda: custom.list_cluster_custom_object("datasciencecluster.opendatahub.io", "v1", "datascienceclusters"),
+        lambda: apps.read_namespaced_deployment("backstage-developer-hub", NS),
+    ]
+    found = all(call() is not None for call in calls)
+    registries = custom.list_namespaced_custom_object("modelregistry.opendatahub.io", "v1beta1", REG_NS,
+                                                      "modelregistries")["items"]
+    for reg in registries:
+        rbac.read_namespaced_role_binding(f"rhdh-rhoai-dashboard-permissions-{reg['metadata']['name']}", REG_NS)
+    requests = len(calls) + 1 + len(registries)
+    print(json.dumps({"seconds": round(time.monotonic() - STARTED, 3), "requests": requests, "all_found": found}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,581 @@
+#!/usr/bin/env python3
+"""Benchmark of the collection against the do-it-yourself reference playbook (bench/reference/).
+
+On fresh testbed clusters: wall and CPU time, peak memory and API requests of a fresh converge, a
+no-op re-run and an uninstall, for the collection and for the reference; then fleet scaling (1, 2, 5
+and as many clusters as fit, at most 10). Results go to bench/results/<timestamp>/ and the figures
+into docs/performance.md. Run it through bench/run (which prepares the virtual environment):
+
+    bench/run                      # everything (about 15 minutes on 2 cores)
+    bench/run --no-fleet           # collection vs reference only
+    bench/run --max-clusters 5     # a smaller fleet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import metrics as m  # noqa: E402
+from testbed import Cluster  # noqa: E402
+from testbed import audit  # noqa: E402
+
+SCENARIOS = ("rhoai-2.25", "rhdh-operator-1.8")
+REGISTRIES = 2  # ModelRegistry objects of scenario rhoai-2.25
+COLLECTION_AGENTS = ("rhdh.ai_connector",)
+REFERENCE_AGENTS = ("OpenAPI-Generator",)  # kubernetes.core's modules keep the client's default
+IDLE_SECONDS = 20.0
+DOC = ROOT / "docs" / "performance.md"
+DOC_BEGIN = "<!-- bench:results:begin -->"
+DOC_END = "<!-- bench:results:end -->"
+
+
+def log(msg: str) -> None:
+    print(f"{datetime.now(timezone.utc):%H:%M:%S} bench: {msg}", flush=True)
+
+
+# ----- running a playbook -----
+@dataclass
+class Run:
+    """One ansible-playbook run and what it cost."""
+
+    name: str
+    wall_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    peak_rss_mb: float
+    rc: int
+    recap: dict[str, dict[str, int]]
+    started: float
+    ended: float
+    log: str
+    requests: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cpu_s(self) -> float:
+        return round(self.cpu_user_s + self.cpu_sys_s, 2)
+
+    @property
+    def changed(self) -> int:
+        return sum(h["changed"] for h in self.recap.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(h["failed"] + h["unreachable"] for h in self.recap.values())
+
+
+def _peak_rss_sampler(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """Keep the controller's VmHWM (its resident-memory high-water mark) until it exits."""
+    status = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            for line in status.read_text(encoding="utf-8").splitlines():
+                if line.startswith("VmHWM:"):
+                    peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+        except OSError:
+            return
+        stop.wait(0.05)
+
+
+def ansible_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false",
+                "ANSIBLE_DEPRECATION_WARNINGS": "false", "ANSIBLE_RETRY_FILES_ENABLED": "false"})
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(name: str, args: list[str], logdir: Path, env: dict[str, str] | None = None) -> Run:
+    """Run ansible-playbook ``args``; CPU is the RUSAGE_CHILDREN delta (the whole process tree)."""
+    logfile = logdir / f"{name}.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, t0 = time.time(), time.monotonic()
+    with open(logfile, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(["ansible-playbook", *args], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env=ansible_env(env))
+        stop, peak = threading.Event(), [0]
+        sampler = threading.Thread(target=_peak_rss_sampler, args=(proc.pid, stop, peak), daemon=True)
+        sampler.start()
+        rc = proc.wait()
+        stop.set()
+        sampler.join()
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = logfile.read_text(encoding="utf-8", errors="replace")
+    return Run(name=name, wall_s=round(wall, 2), cpu_user_s=round(after.ru_utime - before.ru_utime, 2),
+               cpu_sys_s=round(after.ru_stime - before.ru_stime, 2), peak_rss_mb=round(peak[0] / 2**20, 1),
+               rc=rc, recap=m.parse_recap(output), started=started, ended=time.time(),
+               log=str(logfile.relative_to(logdir.parent)))
+
+
+# ----- clusters and their requests -----
+def fresh_cluster(name: str) -> Cluster:
+    """A new cluster with the benchmark's scenarios (an old one of that name is deleted first)."""
+    if name in Cluster.list():
+        Cluster(name).delete()
+    t0 = time.monotonic()
+    cluster = Cluster.create(name)
+    cluster.load(*SCENARIOS)
+    log(f"cluster {name} ready in {time.monotonic() - t0:.0f} s")
+    return cluster
+
+
+def metric_counts(cluster: Cluster) -> Counter[m.Key]:
+    """apiserver_request_total now (one GET /metrics by the testbed's client, no discovery)."""
+    response = cluster.kube().api.call_api("/metrics", "GET", header_params={"Accept": "text/plain"},
+                                           auth_settings=["BearerToken"], _preload_content=False,
+                                           _return_http_data_only=True)
+    return m.request_counts(response.data.decode("utf-8"))
+
+
+def audit_window(cluster: Cluster, start: float, end: float) -> list[dict[str, Any]]:
+    return [e for e in cluster.audit_events(since=start) if audit.received_at(e) <= end]
+
+
+def measured(cluster: Cluster, name: str, args: list[str], logdir: Path, agents: tuple[str, ...],
+             env: dict[str, str] | None = None) -> Run:
+    """Run a playbook against ``cluster`` and attach its requests (metrics delta and audit log)."""
+    before = metric_counts(cluster)
+    run = run_playbook(name, args, logdir, env)
+    after = metric_counts(cluster)
+    counts = m.delta(after, before)
+    run.requests = {
+        "metrics": {m.label(k): v for k, v in sorted(counts.items())},
+        "metrics_totals": m.split_counts(counts),
+        "audit": m.audit_summary(audit_window(cluster, run.started, run.ended), agents),
+    }
+    log(f"{name}: {run.wall_s} s wall, {run.cpu_s} s CPU, {run.peak_rss_mb} MB, changed={run.changed}, "
+        f"rc={run.rc}, playbook requests {run.requests['audit']['playbook']}")
+    return run
+
+
+def idle_baseline(cluster: Cluster, seconds: float) -> dict[str, Any]:
+    """What the API server counts while no playbook runs (controllers, the stand-in operator)."""
+    before, start = metric_counts(cluster), time.time()
+    time.sleep(seconds)
+    counts = m.delta(metric_counts(cluster), before)
+    end = time.time()
+    return {"seconds": round(end - start, 1), "metrics_totals": m.split_counts(counts),
+            "metrics": {m.label(k): v for k, v in sorted(counts.items())},
+            "audit": m.audit_summary(audit_window(cluster, start, end), ())["by_group"]}
+
+
+def state_fingerprint(cluster: Cluster) -> dict[str, Any]:
+    """The connector's objects on ``cluster``, without server-set fields (to compare two clusters)."""
+    objects = {
+        "backstage": ("backstage", "ai-rhdh", "developer-hub"),
+        "plugins-configmap": ("configmap", "ai-rhdh", "dynamic-plugins-rhdh"),
+        "app-config-configmap": ("configmap", "ai-rhdh", "rhdh-rhoai-connector-app-config"),
+        "serviceaccount": ("serviceaccount", "ai-rhdh", "rhdh-rhoai-connector"),
+        "role": ("role", "ai-rhdh", "rhdh-rhoai-connector"),
+        "rolebinding": ("rolebinding", "ai-rhdh", "rhdh-rhoai-connector"),
+        "clusterrole": ("clusterrole", "", "rhdh-rhoai-connector"),
+        "clusterrolebinding": ("clusterrolebinding", "", "rhdh-rhoai-connector"),
+        "registry-rolebindings": ("rolebinding", "rhoai-model-registries", ""),
+        "deployment-containers": ("deployment", "ai-rhdh", "backstage-developer-hub"),
+    }
+    out = {}
+    for key, (kind, ns, name) in objects.items():
+        args = ["get", kind, *([name] if name else []), "-o", "json", *(["-n", ns] if ns else [])]
+        obj = json.loads(cluster.kubectl(*args).stdout)
+        out[key] = _strip(obj, key)
+    return out
+
+
+def _strip(obj: dict[str, Any], key: str) -> Any:
+    if key == "deployment-containers":
+        return obj["spec"]["template"]["spec"]["containers"]
+    if key == "backstage":
+        return obj["spec"]
+    items = obj.get("items", [obj])
+    for item in items:
+        for field_name in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
+            item.get("metadata", {}).pop(field_name, None)
+    return items if "items" in obj else items[0]
+
+
+# ----- profiling -----
+def python_costs(repeat: int = 3) -> dict[str, float]:
+    """Median seconds of a bare Python start and of importing the kubernetes client (what every
+    module task of either playbook pays once, in its own process)."""
+    cases = {
+        "python_start_s": "pass",
+        "import_kubernetes_s": "import kubernetes.client, kubernetes.dynamic",
+        "import_kubernetes_core_s": "import ansible_collections.kubernetes.core.plugins.module_utils.k8s.client",
+    }
+    out = {}
+    for key, code in cases.items():
+        times = []
+        for _ in range(repeat):
+            t0 = time.monotonic()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+            times.append(time.monotonic() - t0)
+        out[key] = round(statistics.median(times), 3)
+    return out
+
+
+def floor_check(cluster: Cluster, repeat: int = 3) -> dict[str, Any]:
+    """bench/floor.py against the converged cluster: the minimum reads in one process (median)."""
+    runs = []
+    for _ in range(repeat):
+        proc = subprocess.run([sys.executable, str(ROOT / "bench" / "floor.py"), str(cluster.kubeconfig)],
+                              check=True, capture_output=True, text=True)
+        runs.append(json.loads(proc.stdout))
+    runs.sort(key=lambda r: r["seconds"])
+    return {"floor": runs[len(runs) // 2]}
+
+
+def profile_noop(cluster: Cluster, logdir: Path) -> dict[str, Any]:
+    """One more no-op of the collection with the profile_tasks callback: where its time goes."""
+    run = run_playbook("collection-noop-profiled", _collection_args("install", cluster), logdir,
+                       {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
+    tasks = m.parse_profile_tasks((logdir.parent / run.log).read_text(encoding="utf-8"))
+    module_tasks = [(t, s) for t, s in tasks if s >= 0.5]
+    return {"wall_s": run.wall_s, "tasks": tasks, "module_tasks": len(module_tasks),
+            "module_tasks_s": round(sum(s for _, s in module_tasks), 2),
+            "other_tasks_s": round(sum(s for _, s in tasks if s < 0.5), 2)}
+
+
+# ----- the two playbooks -----
+def _collection_args(playbook: str, cluster: Cluster, *extra: str) -> list[str]:
+    return [f"playbooks/{playbook}.yml", "-e", f"rhoai_connector_kubeconfig={cluster.kubeconfig}", *extra]
+
+
+def _reference_args(cluster: Cluster) -> list[str]:
+    return ["bench/reference/install.yml", "-e", f"ref_kubeconfig={cluster.kubeconfig}"]
+
+
+def bench_collection(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
+    """Converge, no-op (with and without verify), profile and uninstall on one fresh cluster."""
+    cluster = fresh_cluster("bn-col")
+    out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
+    out["converge"] = measured(cluster, "collection-converge", _collection_args("install", cluster),
+                               logdir, COLLECTION_AGENTS)
+    out["noop"] = measured(cluster, "collection-noop", _collection_args("install", cluster), logdir,
+                           COLLECTION_AGENTS)
+    out["noop_no_verify"] = measured(cluster, "collection-noop-no-verify",
+                                     _collection_args("install", cluster, "-e", "rhoai_connector_verify=false"),
+                                     logdir, COLLECTION_AGENTS)
+    out["state"] = state_fingerprint(cluster)
+    out["cluster_rss_bytes"] = cluster.rss_bytes()
+    out["profile"] = {**python_costs(), **floor_check(cluster), **profile_noop(cluster, logdir)}
+    out["uninstall"] = measured(cluster, "collection-uninstall", _collection_args("uninstall", cluster), logdir,
+                                COLLECTION_AGENTS)
+    if not keep:
+        cluster.delete()
+    return out
+
+
+def bench_reference(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
+    """Converge and no-op of the reference on one fresh cluster (it has no uninstall)."""
+    cluster = fresh_cluster("bn-ref")
+    out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
+    out["converge"] = measured(cluster, "reference-converge", _reference_args(cluster), logdir, REFERENCE_AGENTS)
+    out["noop"] = measured(cluster, "reference-noop", _reference_args(cluster), logdir, REFERENCE_AGENTS)
+    out["state"] = state_fingerprint(cluster)
+    if not keep:
+        cluster.delete()
+    return out
+
+
+# ----- fleet -----
+def mem_available() -> int:
+    for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def fleet_playbook(choice: str = "auto") -> str:
+    """playbooks/fleet.yml when the collection has it (committed), else playbooks/install.yml."""
+    if choice != "auto":
+        return choice
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "playbooks/fleet.yml"], cwd=ROOT,
+                             capture_output=True, check=False).returncode == 0
+    return "fleet" if tracked else "install"
+
+
+def write_inventory(path: Path, clusters: list[Cluster]) -> None:
+    hosts = {c.name: {"rhoai_connector_kubeconfig": str(c.kubeconfig), "ansible_connection": "local",
+                      "ansible_python_interpreter": "{{ ansible_playbook_python }}"} for c in clusters}
+    path.write_text(json.dumps({"all": {"hosts": hosts}}, indent=2), encoding="utf-8")
+
+
+def fleet_args(playbook: str, inventory: Path, forks: int, report_dir: Path) -> list[str]:
+    args = ["-i", str(inventory), "--forks", str(forks)]
+    if playbook == "fleet":
+        extra = {"fleet_batches": ["100%"], "fleet_report_dir": str(report_dir)}
+        return [*args, "playbooks/fleet.yml", "-e", json.dumps(extra)]
+    return [*args, "playbooks/install.yml", "-e", "rhoai_connector_hosts=all"]
+
+
+def bench_fleet(sizes: list[int], logdir: Path, choice: str) -> dict[str, Any]:
+    playbook = fleet_playbook(choice)
+    t0 = time.monotonic()
+    clusters = [fresh_cluster(f"bn-f{i:02d}") for i in range(1, max(sizes) + 1)]
+    out: dict[str, Any] = {"playbook": f"playbooks/{playbook}.yml", "runs": [],
+                           "clusters_created_s": round(time.monotonic() - t0, 1),
+                           "reset": "playbooks/uninstall.yml over the same clusters between sizes"}
+    for n in sizes:
+        inventory = logdir / f"fleet-{n}.json"
+        write_inventory(inventory, clusters[:n])
+        run = run_playbook(f"fleet-{n}-converge", fleet_args(playbook, inventory, n, logdir / f"fleet-{n}-report"),
+                           logdir)
+        changed_hosts = sum(1 for host, r in run.recap.items() if host != "localhost" and r["changed"] > 0)
+        out["runs"].append({"clusters": n, "wall_s": run.wall_s, "cpu_s": run.cpu_s,
+                            "wall_per_cluster_s": round(run.wall_s / n, 2), "cpu_per_cluster_s": round(run.cpu_s / n, 2),
+                            "peak_rss_mb": run.peak_rss_mb, "rc": run.rc, "changed_clusters": changed_hosts,
+                            "failed": run.failed, "loadavg": os.getloadavg()[0], "log": run.log})
+        log(f"fleet {n}: {run.wall_s} s wall, {run.cpu_s} s CPU, rc={run.rc}, {changed_hosts} clusters changed")
+        if n == sizes[-1]:
+            break  # the clusters are deleted next: no reset needed
+        reset = run_playbook(f"fleet-{n}-uninstall",
+                             ["-i", str(inventory), "--forks", str(n), "playbooks/uninstall.yml",
+                              "-e", "rhoai_connector_hosts=all"], logdir)
+        out["runs"][-1]["uninstall_wall_s"] = reset.wall_s
+    for cluster in clusters:
+        cluster.delete()
+    return out
+
+
+def ensure_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        log("installing matplotlib into the virtual environment")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"], check=True)
+
+
+def fleet_chart(fleet: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = fleet["runs"]
+    xs = [r["clusters"] for r in runs]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(xs, [r["wall_s"] for r in runs], "o-", label="wall time (converge)")
+    ax.plot(xs, [r["cpu_s"] for r in runs], "s--", label="CPU time (ansible process tree)")
+    single = runs[0]["wall_s"]
+    ax.plot(xs, [single * 3 for _ in xs], ":", color="grey", label="target: 3x one cluster")
+    ax.set_xlabel("clusters (forks = clusters)")
+    ax.set_ylabel("seconds")
+    ax.set_title("rhdh.ai_connector: fresh converge of N clusters at once")
+    ax.set_xticks(xs)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----- targets and report -----
+def targets(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None, minimum: int) -> list[m.Target]:
+    noop = col["noop"].requests["audit"]["playbook"]
+    out = [
+        m.Target("collection no-op: write requests (audit log, its own user agent)", noop["write"], 0),
+        m.Target("collection no-op: read-only requests (GET/LIST, discovery, SubjectAccessReviews)",
+                 noop["read"] + noop["query"], minimum),
+        m.Target("fresh converge wall time, collection / reference",
+                 m.ratio(col["converge"].wall_s, ref["converge"].wall_s), 0.5),
+        m.Target("no-op wall time, collection / reference", m.ratio(col["noop"].wall_s, ref["noop"].wall_s), 0.5),
+    ]
+    if fleet and len(fleet["runs"]) > 1:
+        first, last = fleet["runs"][0], fleet["runs"][-1]
+        out.append(m.Target(f"{last['clusters']} clusters' converge / one cluster's (wall time)",
+                            m.ratio(last["wall_s"], first["wall_s"]), 3.0))
+    return out
+
+
+def _run_row(tool: str, phase: str, run: Run | None) -> str:
+    if run is None:
+        return f"| {tool} | {phase} | — | — | — | — | — | none: the reference has no uninstall |"
+    own = run.requests["audit"]["playbook"]
+    met = run.requests["metrics_totals"]
+    return (f"| {tool} | {phase} | {run.wall_s} | {run.cpu_s} | {run.peak_rss_mb} | {run.changed} | "
+            f"{own['read']} / {own['query']} / {own['write']} | {met['read']} / {met['query']} / {met['write']} |")
+
+
+def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks: list[m.Target]) -> str:
+    col, ref = results["collection"], results["reference"]
+    lines = [
+        f"Run of {results['started']} (UTC), {results['host']['cpus']} CPUs, load average at start "
+        f"{results['host']['loadavg_start']}, at end {results['host']['loadavg_end']}; other testbed clusters "
+        f"running at start: {', '.join(results['host']['other_clusters']) or 'none'}.",
+        "",
+        "### Collection vs reference (one cluster each, fresh testbed cluster)",
+        "",
+        "| playbook | run | wall s | CPU s | peak RSS MB | changed | own requests read / query / write "
+        "(audit) | all requests read / query / write (metrics delta) |",
+        "|---|---|---|---|---|---|---|---|",
+        _run_row("collection", "fresh converge", col["converge"]),
+        _run_row("collection", "no-op re-run", col["noop"]),
+        _run_row("collection", "no-op, verify=false", col["noop_no_verify"]),
+        _run_row("collection", "uninstall", col["uninstall"]),
+        _run_row("reference", "fresh converge", ref["converge"]),
+        _run_row("reference", "no-op re-run", ref["noop"]),
+        _run_row("reference", "uninstall", None),
+        "",
+        f"Idle baseline ({col['idle']['seconds']} s, no playbook running): metrics read / query / write "
+        f"{_triple(col['idle']['metrics_totals'])} on the collection's cluster, "
+        f"{_triple(ref['idle']['metrics_totals'])} on the reference's. The metrics count every client "
+        "(controllers, the stand-in operator, the benchmark's own /metrics reads); the audit column counts "
+        "only the playbook's user agent.",
+        "",
+        f"Both playbooks left the same objects: {results['same_state']}.",
+        "",
+        "### Targets",
+        "",
+        *[f"- {t.line()}" for t in checks],
+        "",
+        f"Minimum read-only requests of a no-op ({sum(c for _, c in minimum_items)}):",
+        "",
+        *[f"- {count} × {what}" for what, count in minimum_items],
+        "",
+        "### The collection's no-op, request by request (audit log)",
+        "",
+        "| request | count |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in col["noop"].requests["audit"]["playbook_requests"].items()],
+        "",
+        "### Where the no-op's time goes",
+        "",
+        f"Python start: {results['profile']['python_start_s']} s; importing the kubernetes client: "
+        f"{results['profile']['import_kubernetes_s']} s; kubernetes.core's client module: "
+        f"{results['profile']['import_kubernetes_core_s']} s (each module task pays these in its own process).",
+        f"Profiled no-op: {results['profile']['module_tasks']} module tasks took "
+        f"{results['profile']['module_tasks_s']} s, all other tasks {results['profile']['other_tasks_s']} s, "
+        f"of {results['profile']['wall_s']} s wall.",
+        f"Floor (bench/floor.py: one process, the {results['profile']['floor']['requests']} minimum reads, presence "
+        f"only): {results['profile']['floor']['seconds']} s, everything found: {results['profile']['floor']['all_found']}.",
+        "",
+        "| task | s |",
+        "|---|---|",
+        *[f"| {t} | {s} |" for t, s in results["profile"]["tasks"][:12]],
+    ]
+    if results.get("fleet"):
+        lines += _fleet_lines(results["fleet"])
+    return "\n".join(lines) + "\n"
+
+
+def _triple(totals: dict[str, int]) -> str:
+    return f"{totals['read']} / {totals['query']} / {totals['write']}"
+
+
+def _fleet_lines(fleet: dict[str, Any]) -> list[str]:
+    return [
+        "",
+        f"### Fleet scaling ({fleet['playbook']}, forks = clusters; chart: fleet.png in the results folder)",
+        "",
+        f"Cluster memory: {fleet['cluster_rss_mb']} MB each (control plane, kwok, stand-in operator); "
+        f"{fleet['mem_available_gb']} GB available: {fleet['max_clusters']} clusters fit. "
+        f"Between sizes the clusters were reset with {fleet['reset'].split(' over')[0]}.",
+        "",
+        "| clusters | wall s | CPU s | wall s per cluster | CPU s per cluster | peak RSS MB | clusters changed | failed |",
+        "|---|---|---|---|---|---|---|---|",
+        *[f"| {r['clusters']} | {r['wall_s']} | {r['cpu_s']} | {r['wall_per_cluster_s']} | {r['cpu_per_cluster_s']} | "
+          f"{r['peak_rss_mb']} | {r['changed_clusters']} | {r['failed']} |" for r in fleet["runs"]],
+    ]
+
+
+def update_doc(text: str, outdir: Path) -> None:
+    if not DOC.exists():
+        return
+    doc = DOC.read_text(encoding="utf-8")
+    if DOC_BEGIN not in doc or DOC_END not in doc:
+        return
+    head, rest = doc.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    block = f"{DOC_BEGIN}\n<!-- written by bench/run from bench/results/{outdir.name}/ -->\n{text}{DOC_END}"
+    DOC.write_text(head + block + tail, encoding="utf-8")
+
+
+def to_json(obj: Any) -> Any:
+    if isinstance(obj, Run):
+        return {**asdict(obj), "cpu_s": obj.cpu_s, "changed": obj.changed}
+    if isinstance(obj, dict):
+        return {k: to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    return obj
+
+
+# ----- main -----
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-fleet", action="store_true", help="skip fleet scaling")
+    parser.add_argument("--max-clusters", type=int, default=10, help="largest fleet (default: 10, if it fits)")
+    parser.add_argument("--fleet-playbook", choices=("auto", "fleet", "install"), default="auto",
+                        help="playbooks/fleet.yml or install.yml (default: fleet.yml if committed)")
+    parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds of the idle baseline")
+    parser.add_argument("--no-doc", action="store_true", help="leave docs/performance.md alone")
+    parser.add_argument("--keep", action="store_true", help="keep the clusters bn-col and bn-ref")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("ansible-playbook") is None:
+        sys.exit("bench: ansible-playbook not found: run bench/run (or . scripts/env.sh first)")
+    ensure_matplotlib()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    outdir = ROOT / "bench" / "results" / stamp
+    logdir = outdir / "logs"
+    logdir.mkdir(parents=True)
+    ours = {"bn-col", "bn-ref"} | {f"bn-f{i:02d}" for i in range(1, 11)}
+    results: dict[str, Any] = {
+        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "host": {"cpus": os.cpu_count(), "loadavg_start": round(os.getloadavg()[0], 2),
+                 "other_clusters": [c for c in Cluster.list() if c not in ours]},
+    }
+    log(f"results in {outdir}")
+    results["collection"] = bench_collection(logdir, args.idle, args.keep)
+    results["reference"] = bench_reference(logdir, args.idle, args.keep)
+    states = {"collection": results["collection"].pop("state"), "reference": results["reference"].pop("state")}
+    (outdir / "states.json").write_text(json.dumps(states, indent=2, sort_keys=True), encoding="utf-8")
+    differ = [k for k in states["collection"] if states["collection"][k] != states["reference"].get(k)]
+    results["same_state"] = ("yes (Backstage CR, both ConfigMaps, RBAC, Deployment containers)" if not differ
+                             else f"NO, they differ in {', '.join(differ)} (see states.json)")
+    results["profile"] = results["collection"].pop("profile")
+    cluster_rss = results["collection"]["cluster_rss_bytes"]
+    if not args.no_fleet:
+        available = mem_available()
+        fit = m.fit_clusters(available, int(cluster_rss * 1.2), cap=args.max_clusters)
+        results["fleet"] = bench_fleet(m.fleet_sizes(fit), logdir, args.fleet_playbook)
+        results["fleet"].update({"cluster_rss_mb": round(cluster_rss / 2**20), "max_clusters": fit,
+                                 "mem_available_gb": round(available / 2**30, 1)})
+        fleet_chart(results["fleet"], outdir / "fleet.png")
+    results["host"]["loadavg_end"] = round(os.getloadavg()[0], 2)
+    minimum_items = m.minimum_noop_reads(REGISTRIES)
+    checks = targets(results["collection"], results["reference"], results.get("fleet"), m.total(minimum_items))
+    results["targets"] = [{"name": t.name, "value": t.value, "limit": t.limit, "passed": t.passed} for t in checks]
+    (outdir / "results.json").write_text(json.dumps(to_json(results), indent=2), encoding="utf-8")
+    text = report(results, minimum_items, checks)
+    (outdir / "results.md").write_text(text, encoding="utf-8")
+    if not args.no_doc:
+        update_doc(text, outdir)
+    print(text)
+    for t in checks:
+        print(t.line())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
