@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection's only API layer, on kubernetes.core's module wrapper and client.
 
 Auth options, ``K8S_AUTH_*`` variables (what AAP's credential injects), kubeconfig handling and
@@ -34,15 +34,35 @@ except ImportError:  # pragma: no cover - reported by the module wrapper
     AUTH_ARG_SPEC = {}
 
 try:
+    from urllib3.exceptions import HTTPError as TransportError
+except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes client
+
+    class TransportError(Exception):  # type: ignore[no-redef]
+        """Stand-in for urllib3.exceptions.HTTPError."""
+
+
+try:
     from kubernetes.dynamic.exceptions import (
         ConflictError,
         DynamicApiError,
-        ForbiddenError,
         NotFoundError,
         ResourceNotFoundError,
     )
 except ImportError:  # pragma: no cover - AnsibleK8SModule reports the missing library
-    ConflictError = DynamicApiError = ForbiddenError = NotFoundError = ResourceNotFoundError = Exception
+
+    # Stand-ins so that the except clauses below stay distinct; without the kubernetes client the
+    # module fails before any request, so none of them is ever raised.
+    class DynamicApiError(Exception):  # type: ignore[no-redef]
+        """Stand-in for kubernetes.dynamic.exceptions.DynamicApiError."""
+
+    class ConflictError(DynamicApiError):  # type: ignore[no-redef]
+        """Stand-in for kubernetes.dynamic.exceptions.ConflictError."""
+
+    class NotFoundError(DynamicApiError):  # type: ignore[no-redef]
+        """Stand-in for kubernetes.dynamic.exceptions.NotFoundError."""
+
+    class ResourceNotFoundError(Exception):  # type: ignore[no-redef]
+        """Stand-in for kubernetes.dynamic.exceptions.ResourceNotFoundError."""
 
 USER_AGENT = "rhdh.ai_connector"
 MANAGED_BY = "rhdh.ai_connector"
@@ -236,7 +256,18 @@ class ConnectorModule:
         except ConnectorError as err:
             self.fail(err)
             return
+        except TransportError as exc:
+            self.fail(self.unreachable(exc))
+            return
         self.exit(**result)
+
+    def unreachable(self, exc: Exception) -> ConnectorError:
+        """The API server did not answer (refused, timed out, TLS failed): say where and what to check."""
+        host = getattr(getattr(self._client, "configuration", None), "host", None) or self.params.get("host") or "?"
+        return ConnectorError(
+            "cannot reach the API server at {0}: {1}".format(host, to_native(exc)),
+            fix="check that the cluster is up and that the kubeconfig/context, or host, ca_cert and validate_certs, point at it",
+        )
 
 
 def ensure_labels(meta: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:

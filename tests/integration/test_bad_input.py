@@ -193,3 +193,18 @@ def test_concurrent_writer_loses_nothing(operator):
         assert len([e for e in our_writes(operator, since) if e["verb"] == "update"]) > len(conflicts), describe(conflicts)
     run_module("rhdh_dynamic_plugins", {"namespace": NS, "backstage": "developer-hub", "packages": [MC], "state": "absent"},
                operator.kubeconfig)
+
+
+def test_unreachable_api_server_is_named_with_the_fix(tmp_path):
+    """No cluster answers at the address: the module fails with the address and what to check,
+    not with a traceback (AAP shows the message; the fleet report classifies the cluster)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = f"https://127.0.0.1:{port}"
+    result = run_module("rhoai_info", {"host": server, "api_key": "not-a-token", "validate_certs": False}, None)
+    assert result.get("failed"), result
+    assert result["msg"].startswith(f"cannot reach the API server at {server}"), result["msg"]
+    assert "Fix:" in result["msg"] and "Traceback" not in result.get("module_stderr", ""), result
