@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic for the connector's app-config entry.
 
 The entity provider reads ``catalog.providers.modelCatalog.<provider id>.baseUrl``. Backstage

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic for the ``dynamic-plugins.yaml`` document RHDH reads its plugin list from.
 
 RHDH's plugin installer identifies an OCI plugin by its package without the tag

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure logic for the three catalog sidecars and the pod-level wiring of the connector.
 
 Containers and volumes are merged by ``name`` (as the RHDH operator's kustomize merge and

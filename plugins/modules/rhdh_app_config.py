@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +18,7 @@ description:
     own app-config is never rewritten; C(rhdh_sidecar_patch) registers that ConfigMap with RHDH.
   - On C(absent), a ConfigMap this collection created is deleted once nothing is left in it.
 author:
-  - RHDH AI connector maintainers
+  - RHDH AI connector maintainers (!UNKNOWN)
 options:
   namespace:
     description: Namespace of the ConfigMap.
@@ -51,12 +51,21 @@ options:
     default: {}
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
     details: The diff shows the parsed document before and after.
+  platform:
+    platforms: all
+    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
+  action_group:
+    support: full
+    membership:
+      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,7 @@ description:
   - With O(state=absent) it deletes only objects that carry the collection's C(app.kubernetes.io/managed-by)
     label, unless O(only_owned=false).
 author:
-  - RHDH AI connector maintainers
+  - RHDH AI connector maintainers (!UNKNOWN)
 options:
   definitions:
     description: The objects, each a full definition with C(apiVersion), C(kind) and C(metadata.name).
@@ -42,12 +42,21 @@ options:
     default: true
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
     details: Writes are sent as server-side dry runs.
   diff_mode:
     support: full
+  platform:
+    platforms: all
+    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
+  action_group:
+    support: full
+    membership:
+      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

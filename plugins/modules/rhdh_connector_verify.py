@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +18,7 @@ description:
     ServiceAccount holds every permission it needs.
   - Read-only; SubjectAccessReviews are questions to the API server and store nothing.
 author:
-  - RHDH AI connector maintainers
+  - RHDH AI connector maintainers (!UNKNOWN)
 options:
   namespace:
     description: Namespace of RHDH.
@@ -124,11 +124,20 @@ options:
         type: str
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: all
+    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
+  action_group:
+    support: full
+    membership:
+      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,7 +19,7 @@ description:
     and the plugin tags that fit it.
   - Read-only; it never changes the cluster.
 author:
-  - RHDH AI connector maintainers
+  - RHDH AI connector maintainers (!UNKNOWN)
 options:
   namespace:
     description: Namespace of RHDH.
@@ -48,11 +48,20 @@ options:
     default: ghcr.io/redhat-developer/rhdh-plugin-export-overlays
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: all
+    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
+  action_group:
+    support: full
+    membership:
+      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

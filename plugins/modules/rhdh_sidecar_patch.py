@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,7 +28,7 @@ description:
     (C(spec.application.appConfig.configMaps), or a mounted file and C(--config) argument on Helm installs).
   - Refuses, naming the container, when another container of the pod already declares a port the sidecars need.
 author:
-  - RHDH AI connector maintainers
+  - RHDH AI connector maintainers (!UNKNOWN)
 options:
   namespace:
     description: Namespace of RHDH.
@@ -107,6 +107,8 @@ options:
     default: 300
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -114,6 +116,13 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows C(spec.deployment.patch) and the app-config list (operator), or the pod's containers (Helm).
+  platform:
+    platforms: all
+    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
+  action_group:
+    support: full
+    membership:
+      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""
