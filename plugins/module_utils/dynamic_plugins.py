@@ -50,7 +50,7 @@ def connector_packages(tags: Dict[str, str], registry: str = EXPORT_OVERLAYS) ->
 
 def _split_oci(ref: str) -> Tuple[str, Optional[str]]:
     """``host/path:tag@digest!sub`` -> (``host/path``, ``sub`` or None)."""
-    body, _, sub = ref.partition("!")
+    body, _bang, sub = ref.partition("!")
     body = body.split("@", 1)[0]
     head, slash, last = body.rpartition("/")
     last = last.split(":", 1)[0]  # the tag; a registry port sits before the last '/'

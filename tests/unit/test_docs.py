@@ -19,5 +19,5 @@ def test_defaults_and_argument_specs_declare_the_same_variables_and_values():
     defaults = yaml.safe_load((ROOT / "roles/rhoai_connector/defaults/main.yml").read_text())
     specs = yaml.safe_load((ROOT / "roles/rhoai_connector/meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
     assert set(defaults) == set(specs)
-    assert {k: v for k, v in defaults.items()} == {k: s.get("default") for k, s in specs.items()}
+    assert dict(defaults) == {k: s.get("default") for k, s in specs.items()}
     assert all(k.startswith("rhoai_connector_") for k in defaults)

@@ -146,7 +146,7 @@ names = st.sampled_from(["a", "b", "img", "plugin-x", "my-plugin"])
 tags = st.sampled_from(["1.0", "2.0", "bs_1.42.5__0.7.0", "latest"])
 oci = st.builds(lambda n, t, sub: "oci://quay.io/org/{0}:{1}{2}".format(n, t, "!" + n if sub else ""), names, tags, st.booleans())
 local = st.builds(lambda n: "./dynamic-plugins/dist/" + n, names)
-npm = st.builds(lambda n, t: "@scope/{0}@{1}".format(n, t), names, tags)
+npm = st.builds("@scope/{0}@{1}".format, names, tags)
 packages = st.one_of(oci, local, npm)
 entries = st.builds(
     lambda p, d, cfg: dict({"package": p, "disabled": d}, **({"pluginConfig": cfg} if cfg else {})),
