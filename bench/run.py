@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -205,6 +207,8 @@ def _strip(obj: dict[str, Any], key: str) -> Any:
         return obj["spec"]
     items = obj.get("items", [obj])
     for item in items:
+        if item.get("kind") == "ConfigMap":  # compare the YAML documents, not their indentation
+            item["data"] = {k: yaml.safe_load(v) for k, v in (item.get("data") or {}).items()}
         for field_name in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
             item.get("metadata", {}).pop(field_name, None)
     return items if "items" in obj else items[0]

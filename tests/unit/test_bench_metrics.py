@@ -1,7 +1,5 @@
 """The benchmark's pure functions: metrics parsing, request classes, minimum reads, targets."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
