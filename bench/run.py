@@ -379,6 +379,8 @@ def fleet_chart(fleet: dict[str, Any], path: Path) -> None:
     ax.plot(xs, [r["cpu_s"] for r in runs], "s--", label="CPU time (ansible process tree)")
     single = runs[0]["wall_s"]
     ax.plot(xs, [single * 3 for _ in xs], ":", color="grey", label="target: 3x one cluster")
+    ax.plot(xs, [single * x for x in xs], "-.", color="lightgrey", label="N x one cluster (no parallelism)")
+    ax.set_ylim(bottom=0, top=max(single * 3, *(r["wall_s"] for r in runs)) * 1.15)
     ax.set_xlabel("clusters (forks = clusters)")
     ax.set_ylabel("seconds")
     ax.set_title("rhdh.ai_connector: fresh converge of N clusters at once")
