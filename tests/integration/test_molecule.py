@@ -26,6 +26,8 @@ SCENARIOS = [
     "uninstall",
     "preview",
     "refusals",
+    "operator-110",
+    "odh",
 ]
 TIMEOUT = 1500
 TAIL_LINES = 80
