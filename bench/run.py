@@ -245,6 +245,16 @@ def floor_check(cluster: Cluster, repeat: int = 3) -> dict[str, Any]:
     return {"floor": runs[len(runs) // 2]}
 
 
+def module_task_cost(cluster: Cluster, logdir: Path) -> dict[str, Any]:
+    """ansible-playbook's fixed cost (one debug task) and the cost of one module task (k8s_info, one GET)."""
+    empty = run_playbook("profile-empty", ["bench/profile/empty.yml"], logdir)
+    five = run_playbook("profile-k8s-info-x5", ["bench/profile/k8s_info.yml", "-e", f"kc={cluster.kubeconfig}"],
+                        logdir)
+    return {"ansible_empty_wall_s": empty.wall_s, "ansible_empty_cpu_s": empty.cpu_s,
+            "module_task_wall_s": round((five.wall_s - empty.wall_s) / 5, 2),
+            "module_task_cpu_s": round((five.cpu_s - empty.cpu_s) / 5, 2)}
+
+
 def profile_noop(cluster: Cluster, logdir: Path) -> dict[str, Any]:
     """One more no-op of the collection with the profile_tasks callback: where its time goes."""
     run = run_playbook("collection-noop-profiled", _collection_args("install", cluster), logdir,
@@ -278,7 +288,8 @@ def bench_collection(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
                                      logdir, COLLECTION_AGENTS)
     out["state"] = state_fingerprint(cluster)
     out["cluster_rss_bytes"] = cluster.rss_bytes()
-    out["profile"] = {**python_costs(), **floor_check(cluster), **profile_noop(cluster, logdir)}
+    out["profile"] = {**python_costs(), **floor_check(cluster), **module_task_cost(cluster, logdir),
+                      **profile_noop(cluster, logdir)}
     out["uninstall"] = measured(cluster, "collection-uninstall", _collection_args("uninstall", cluster), logdir,
                                 COLLECTION_AGENTS)
     if not keep:
@@ -469,6 +480,9 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"Profiled no-op: {results['profile']['module_tasks']} module tasks took "
         f"{results['profile']['module_tasks_s']} s, all other tasks {results['profile']['other_tasks_s']} s, "
         f"of {results['profile']['wall_s']} s wall.",
+        f"ansible-playbook with one debug task: {results['profile']['ansible_empty_wall_s']} s wall, "
+        f"{results['profile']['ansible_empty_cpu_s']} s CPU; one module task (k8s_info, one GET): "
+        f"{results['profile']['module_task_wall_s']} s wall, {results['profile']['module_task_cpu_s']} s CPU.",
         f"Floor (bench/floor.py: one process, the {results['profile']['floor']['requests']} minimum reads, presence "
         f"only): {results['profile']['floor']['seconds']} s, everything found: {results['profile']['floor']['all_found']}.",
         "",
