@@ -28,6 +28,8 @@ SCENARIOS = [
     "refusals",
     "operator-110",
     "odh",
+    "upgrade",
+    "disable-enable",
 ]
 TIMEOUT = 1500
 TAIL_LINES = 80
