@@ -10,8 +10,8 @@ artifact instead of the checkout::
 
 Run as a script it is the build-and-install gate (``tests/gates/build_install.sh``): the tarball
 holds no caches, virtualenvs or testbed and stays under 1 MB, installs offline with ``--no-deps``
-(kubernetes.core comes from the ``ansible`` package), and ``ansible-doc`` renders every module and
-the role from the installed copy.
+(kubernetes.core comes from the ``ansible`` package), ``ansible-doc`` renders every module and
+the role from the installed copy, and every playbook passes ``--syntax-check`` by its FQCN there.
 """
 
 from __future__ import annotations
@@ -178,6 +178,20 @@ def check_docs(collections: Path, modules: Iterable[str]) -> None:
         raise GateError(f"ansible-doc -t role --list does not list {role}: {listed[:500]}")
 
 
+def check_playbooks(collections: Path) -> list[str]:
+    """Every playbook of the installed copy resolves by its FQCN and passes ``--syntax-check``."""
+    target = collections / "ansible_collections" / NAMESPACE / NAME
+    names = sorted(p.stem for p in (target / "playbooks").glob("*.yml"))
+    if not names:
+        raise GateError(f"no playbooks under {target}")
+    env = installed_env(collections)
+    for name in names:
+        out = _run([_bin("ansible-playbook"), "--syntax-check", f"{FQCN}.{name}"], env=env)
+        if str(target) not in out:
+            raise GateError(f"{FQCN}.{name} did not resolve to the installed copy: {out[:300]}")
+    return names
+
+
 def main() -> int:
     import tempfile
 
@@ -189,6 +203,8 @@ def main() -> int:
         modules = module_names(collections / "ansible_collections" / NAMESPACE / NAME)
         check_docs(collections, modules)
         print(f"installed offline; ansible-doc rendered {len(modules)} modules and the role from the installed copy")
+        playbooks = check_playbooks(collections)
+        print(f"playbooks {', '.join(playbooks)} pass --syntax-check by FQCN from the installed copy")
     return 0
 
 
