@@ -30,6 +30,7 @@ SCENARIOS = [
     "odh",
     "upgrade",
     "disable-enable",
+    "adoption",
 ]
 # Their converges change the cluster on purpose (each case checks itself): no idempotence step.
 NO_IDEMPOTENCE = frozenset({"refusals"})
