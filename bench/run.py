@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -257,8 +258,12 @@ def module_task_cost(cluster: Cluster, logdir: Path) -> dict[str, Any]:
 
 def profile_noop(cluster: Cluster, logdir: Path) -> dict[str, Any]:
     """One more no-op of the collection with the profile_tasks callback: where its time goes."""
-    run = run_playbook("collection-noop-profiled", _collection_args("install", cluster), logdir,
-                       {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
+    return profile_tasks_run("collection-noop-profiled", _collection_args("install", cluster), logdir)
+
+
+def profile_tasks_run(name: str, args: list[str], logdir: Path) -> dict[str, Any]:
+    """A run with the profile_tasks callback: time per task, module tasks (>= 0.5 s) apart."""
+    run = run_playbook(name, args, logdir, {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
     tasks = m.parse_profile_tasks((logdir.parent / run.log).read_text(encoding="utf-8"))
     module_tasks = [(t, s) for t, s in tasks if s >= 0.5]
     return {"wall_s": run.wall_s, "tasks": tasks, "module_tasks": len(module_tasks),
@@ -275,14 +280,21 @@ def _reference_args(cluster: Cluster) -> list[str]:
     return ["bench/reference/install.yml", "-e", f"ref_kubeconfig={cluster.kubeconfig}"]
 
 
-def bench_collection(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
+def repeated(measure: Callable[[int], Run], repeat: int) -> tuple[Run, list[float]]:
+    """Run ``measure`` ``repeat`` times: the run of median wall time, and every wall time."""
+    runs = sorted((measure(i) for i in range(1, repeat + 1)), key=lambda r: r.wall_s)
+    return runs[len(runs) // 2], [r.wall_s for r in runs]
+
+
+def bench_collection(logdir: Path, idle: float, keep: bool, repeat: int) -> dict[str, Any]:
     """Converge, no-op (with and without verify), profile and uninstall on one fresh cluster."""
     cluster = fresh_cluster("bn-col")
     out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
     out["converge"] = measured(cluster, "collection-converge", _collection_args("install", cluster),
                                logdir, COLLECTION_AGENTS)
-    out["noop"] = measured(cluster, "collection-noop", _collection_args("install", cluster), logdir,
-                           COLLECTION_AGENTS)
+    out["noop"], out["noop_walls"] = repeated(
+        lambda i: measured(cluster, f"collection-noop-{i}", _collection_args("install", cluster), logdir,
+                           COLLECTION_AGENTS), repeat)
     out["noop_no_verify"] = measured(cluster, "collection-noop-no-verify",
                                      _collection_args("install", cluster, "-e", "rhoai_connector_verify=false"),
                                      logdir, COLLECTION_AGENTS)
@@ -297,12 +309,15 @@ def bench_collection(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
     return out
 
 
-def bench_reference(logdir: Path, idle: float, keep: bool) -> dict[str, Any]:
+def bench_reference(logdir: Path, idle: float, keep: bool, repeat: int) -> dict[str, Any]:
     """Converge and no-op of the reference on one fresh cluster (it has no uninstall)."""
     cluster = fresh_cluster("bn-ref")
     out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
     out["converge"] = measured(cluster, "reference-converge", _reference_args(cluster), logdir, REFERENCE_AGENTS)
-    out["noop"] = measured(cluster, "reference-noop", _reference_args(cluster), logdir, REFERENCE_AGENTS)
+    out["noop"], out["noop_walls"] = repeated(
+        lambda i: measured(cluster, f"reference-noop-{i}", _reference_args(cluster), logdir, REFERENCE_AGENTS),
+        repeat)
+    out["profile"] = profile_tasks_run("reference-noop-profiled", _reference_args(cluster), logdir)
     out["state"] = state_fingerprint(cluster)
     if not keep:
         cluster.delete()
@@ -343,9 +358,20 @@ def fleet_args(playbook: str, inventory: Path, forks: int, report_dir: Path) -> 
 def bench_fleet(sizes: list[int], logdir: Path, choice: str) -> dict[str, Any]:
     playbook = fleet_playbook(choice)
     t0 = time.monotonic()
-    clusters = [fresh_cluster(f"bn-f{i:02d}") for i in range(1, max(sizes) + 1)]
+    clusters: list[Cluster] = []
+    try:
+        for i in range(1, max(sizes) + 1):
+            clusters.append(fresh_cluster(f"bn-f{i:02d}"))
+        return _fleet_runs(playbook, clusters, sizes, logdir, round(time.monotonic() - t0, 1))
+    finally:
+        for cluster in clusters:
+            cluster.delete()
+
+
+def _fleet_runs(playbook: str, clusters: list[Cluster], sizes: list[int], logdir: Path,
+                created_s: float) -> dict[str, Any]:
     out: dict[str, Any] = {"playbook": f"playbooks/{playbook}.yml", "runs": [],
-                           "clusters_created_s": round(time.monotonic() - t0, 1),
+                           "clusters_created_s": created_s,
                            "reset": "playbooks/uninstall.yml over the same clusters between sizes"}
     for n in sizes:
         inventory = logdir / f"fleet-{n}.json"
@@ -364,8 +390,6 @@ def bench_fleet(sizes: list[int], logdir: Path, choice: str) -> dict[str, Any]:
                              ["-i", str(inventory), "--forks", str(n), "playbooks/uninstall.yml",
                               "-e", "rhoai_connector_hosts=all"], logdir)
         out["runs"][-1]["uninstall_wall_s"] = reset.wall_s
-    for cluster in clusters:
-        cluster.delete()
     return out
 
 
@@ -456,6 +480,9 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         "(controllers, the stand-in operator, the benchmark's own /metrics reads); the audit column counts "
         "only the playbook's user agent.",
         "",
+        f"No-op wall times, each of {len(col['noop_walls'])} runs (the median counts): collection "
+        f"{col['noop_walls']}, reference {ref['noop_walls']}.",
+        "",
         f"Both playbooks left the same objects: {results['same_state']}.",
         "",
         "### Targets",
@@ -486,12 +513,22 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"Floor (bench/floor.py: one process, the {results['profile']['floor']['requests']} minimum reads, presence "
         f"only): {results['profile']['floor']['seconds']} s, everything found: {results['profile']['floor']['all_found']}.",
         "",
-        "| task | s |",
+        f"Profiled reference no-op: {ref['profile']['module_tasks']} module tasks took "
+        f"{ref['profile']['module_tasks_s']} s, all other tasks {ref['profile']['other_tasks_s']} s, "
+        f"of {ref['profile']['wall_s']} s wall.",
+        "",
+        "| collection no-op task | s |",
         "|---|---|",
-        *[f"| {t} | {s} |" for t, s in results["profile"]["tasks"][:12]],
+        *[f"| {t.split(' : ', 1)[-1]} | {s} |" for t, s in results["profile"]["tasks"][:12]],
+        "",
+        "| reference no-op task | s |",
+        "|---|---|",
+        *[f"| {t.split(' : ', 1)[-1]} | {s} |" for t, s in ref["profile"]["tasks"][:8]],
     ]
     if results.get("fleet"):
         lines += _fleet_lines(results["fleet"])
+    elif results.get("fleet_error"):
+        lines += ["", "### Fleet scaling", "", f"Failed: {results['fleet_error']}"]
     return "\n".join(lines) + "\n"
 
 
@@ -544,6 +581,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-clusters", type=int, default=10, help="largest fleet (default: 10, if it fits)")
     parser.add_argument("--fleet-playbook", choices=("auto", "fleet", "install"), default="auto",
                         help="playbooks/fleet.yml or install.yml (default: fleet.yml if committed)")
+    parser.add_argument("--repeat", type=int, default=3, help="no-op runs per playbook (the median counts)")
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds of the idle baseline")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument("--keep", action="store_true", help="keep the clusters bn-col and bn-ref")
@@ -566,8 +604,8 @@ def main() -> int:
                  "other_clusters": [c for c in Cluster.list() if c not in ours]},
     }
     log(f"results in {outdir}")
-    results["collection"] = bench_collection(logdir, args.idle, args.keep)
-    results["reference"] = bench_reference(logdir, args.idle, args.keep)
+    results["collection"] = bench_collection(logdir, args.idle, args.keep, args.repeat)
+    results["reference"] = bench_reference(logdir, args.idle, args.keep, args.repeat)
     states = {"collection": results["collection"].pop("state"), "reference": results["reference"].pop("state")}
     (outdir / "states.json").write_text(json.dumps(states, indent=2, sort_keys=True), encoding="utf-8")
     differ = [k for k in states["collection"] if states["collection"][k] != states["reference"].get(k)]
@@ -575,13 +613,24 @@ def main() -> int:
                              else f"NO, they differ in {', '.join(differ)} (see states.json)")
     results["profile"] = results["collection"].pop("profile")
     cluster_rss = results["collection"]["cluster_rss_bytes"]
+    finish(results, outdir, args.no_doc, quiet=True)  # the comparison is kept even if the fleet part fails
     if not args.no_fleet:
         available = mem_available()
         fit = m.fit_clusters(available, int(cluster_rss * 1.2), cap=args.max_clusters)
-        results["fleet"] = bench_fleet(m.fleet_sizes(fit), logdir, args.fleet_playbook)
-        results["fleet"].update({"cluster_rss_mb": round(cluster_rss / 2**20), "max_clusters": fit,
-                                 "mem_available_gb": round(available / 2**30, 1)})
-        fleet_chart(results["fleet"], outdir / "fleet.png")
+        try:
+            results["fleet"] = bench_fleet(m.fleet_sizes(fit), logdir, args.fleet_playbook)
+        except Exception as exc:  # noqa: BLE001 - reported, and the comparison above still written
+            results["fleet_error"] = f"{type(exc).__name__}: {exc}"
+            log(f"fleet part failed: {results['fleet_error']}")
+        else:
+            results["fleet"].update({"cluster_rss_mb": round(cluster_rss / 2**20), "max_clusters": fit,
+                                     "mem_available_gb": round(available / 2**30, 1)})
+            fleet_chart(results["fleet"], outdir / "fleet.png")
+    return finish(results, outdir, args.no_doc)
+
+
+def finish(results: dict[str, Any], outdir: Path, no_doc: bool, quiet: bool = False) -> int:
+    """Targets, results.json, results.md and the doc's figures; print the verdicts."""
     results["host"]["loadavg_end"] = round(os.getloadavg()[0], 2)
     minimum_items = m.minimum_noop_reads(REGISTRIES)
     checks = targets(results["collection"], results["reference"], results.get("fleet"), m.total(minimum_items))
@@ -589,11 +638,12 @@ def main() -> int:
     (outdir / "results.json").write_text(json.dumps(to_json(results), indent=2), encoding="utf-8")
     text = report(results, minimum_items, checks)
     (outdir / "results.md").write_text(text, encoding="utf-8")
-    if not args.no_doc:
+    if not no_doc:
         update_doc(text, outdir)
-    print(text)
-    for t in checks:
-        print(t.line())
+    if not quiet:
+        print(text)
+        for t in checks:
+            print(t.line())
     return 0
 
 
