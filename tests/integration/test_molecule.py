@@ -31,6 +31,7 @@ SCENARIOS = [
     "upgrade",
     "disable-enable",
     "adoption",
+    "least-privilege",
 ]
 # Their converges change the cluster on purpose (each case checks itself): no idempotence step.
 NO_IDEMPOTENCE = frozenset({"refusals"})
