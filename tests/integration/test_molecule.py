@@ -32,6 +32,7 @@ SCENARIOS = [
     "disable-enable",
     "adoption",
     "least-privilege",
+    "faults",
 ]
 # Their converges change the cluster on purpose (each case checks itself): no idempotence step.
 NO_IDEMPOTENCE = frozenset({"refusals"})
