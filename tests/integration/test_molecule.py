@@ -7,6 +7,7 @@ whatever happened (molecule's destroy, then `testbed down` here in case molecule
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,7 @@ SCENARIOS = [
 NO_IDEMPOTENCE = frozenset({"refusals"})
 TIMEOUT = 1500
 TAIL_LINES = 80
+TIMINGS = ROOT / "tests" / "output" / "molecule-timings.json"
 
 
 def _env() -> dict[str, str]:
@@ -82,9 +84,20 @@ def _step_seconds(output: str) -> dict[str, list[int]]:
     return seconds
 
 
+def _report(scenario: str, timings: dict[str, list[int]], capsys: pytest.CaptureFixture[str]) -> None:
+    """Print the seconds per step in the test log, and keep them in tests/output/molecule-timings.json."""
+    line = ", ".join(f"{step} {'+'.join(map(str, secs))}" for step, secs in timings.items())
+    with capsys.disabled():
+        sys.stdout.write(f"\nmolecule {scenario}: seconds per step: {line}\n")
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    recorded = json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+    recorded[scenario] = timings
+    TIMINGS.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 @pytest.mark.cluster
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario: str) -> None:
+def test_molecule_scenario(scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
     env = _env()
     try:
         proc = subprocess.run(
@@ -99,7 +112,7 @@ def test_molecule_scenario(scenario: str) -> None:
         )
     output = proc.stdout
     timings = _step_seconds(output)
-    sys.stderr.write(f"molecule {scenario}: seconds per step {timings}\n")
+    _report(scenario, timings, capsys)
     assert proc.returncode == 0, f"molecule test -s {scenario} failed (exit {proc.returncode}):\n{_tail(output)}"
     expected = {"converge", "verify"} | (set() if scenario in NO_IDEMPOTENCE else {"idempotence"})
     assert expected <= set(timings), (
