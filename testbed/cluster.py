@@ -231,6 +231,10 @@ def _kwokctl_config(bin_dir: Path) -> dict[str, Any]:
                 "extraArgs": [
                     {"key": "service-account-private-key-file", "value": "{PKI}/admin.key", "override": True},
                     {"key": "root-ca-file", "value": "{PKI}/ca.crt", "override": True},
+                    # One controller manager, no lease to lose: with leader election it exits once
+                    # the API server has been down past its renew deadline, sometimes only after
+                    # the API server is back, and then no Deployment rolls out any more.
+                    {"key": "leader-elect", "value": "false", "override": True},
                 ],
             },
         ],
@@ -383,8 +387,8 @@ class Cluster:
 
     def stop_apiserver(self) -> None:
         """Stop kube-apiserver only; etcd keeps running (and the data). The controller manager
-        and the scheduler may exit when they lose their leases, as they do on a real node;
-        start_apiserver() starts whatever is down."""
+        and the scheduler run without leader election, so they wait for it instead of exiting;
+        start_apiserver() starts whatever is down anyway."""
         with step(f"stop kube-apiserver of {self.name}"):
             pid_path = self._pid_path("kube-apiserver")
             pid = _read_pid(pid_path)
