@@ -97,6 +97,9 @@ class ConnectorModule:
         self.check_mode = self.module.check_mode
         self._client = None
         self.writes = 0
+        # What this process has read, until its next write: one run reads each object once.
+        self._reads = {}  # type: Dict[Any, Any]
+        self._discovery = {}  # type: Dict[str, Any]
 
     # -- client and discovery -----------------------------------------------------------------
     @property
@@ -118,57 +121,96 @@ class ConnectorModule:
                 fix="install the operator that provides {0} or correct the apiVersion".format(kind),
             )
 
+    def _discover(self, path: str, what: str) -> Optional[Dict[str, Any]]:
+        """The discovery document at ``path`` (None when not served), asked once per process."""
+        if path not in self._discovery:
+            try:
+                data = self.client.client.request("get", path)
+                self._discovery[path] = data.to_dict() if hasattr(data, "to_dict") else dict(data)
+            except NotFoundError:
+                self._discovery[path] = None
+            except DynamicApiError as exc:
+                raise self._api_error(exc, "discover", what)
+        return self._discovery[path]
+
     def served_versions(self, group: str) -> List[str]:
         """Versions the API server serves for ``group``, preferred first; [] when the group is unknown."""
-        try:
-            data = self.client.client.request("get", "/apis/{0}".format(group))
-        except NotFoundError:
+        doc = self._discover("/apis/{0}".format(group), "API group " + group)
+        if doc is None:
             return []
-        except DynamicApiError as exc:
-            raise self._api_error(exc, "discover", "API group " + group)
-        doc = data.to_dict() if hasattr(data, "to_dict") else dict(data)
         preferred = (doc.get("preferredVersion") or {}).get("version")
         versions = [v["version"] for v in doc.get("versions") or []]
         return ([preferred] if preferred else []) + [v for v in versions if v != preferred]
 
     def group_has(self, group: str, version: str, plural: str) -> bool:
         """Whether ``group/version`` serves the resource ``plural`` (discovery, no RBAC needed)."""
-        try:
-            data = self.client.client.request("get", "/apis/{0}/{1}".format(group, version))
-        except NotFoundError:
+        doc = self._discover("/apis/{0}/{1}".format(group, version), "API {0}/{1}".format(group, version))
+        if doc is None:
             return False
-        except DynamicApiError as exc:
-            raise self._api_error(exc, "discover", "API {0}/{1}".format(group, version))
-        doc = data.to_dict() if hasattr(data, "to_dict") else dict(data)
         return any(r.get("name") == plural for r in doc.get("resources") or [])
 
     # -- reads ----------------------------------------------------------------------------------
+    # Reads are remembered until the process writes anything (any write forgets them all) or a wait
+    # loop polls again: steps that look at the same object share one request, and what they see
+    # is never older than the process's last write.
+    def forget(self) -> None:
+        """Drop what was read: the next read of each object asks the API server again."""
+        self._reads.clear()
+
     def get(self, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
-        resource = self.resource(api_version, kind)
-        try:
-            return resource.get(name=name, namespace=namespace).to_dict()
-        except NotFoundError:
-            return None
-        except DynamicApiError as exc:
-            raise self._api_error(exc, "get", describe(kind, name, namespace))
+        key = ("get", api_version, kind, namespace, name)
+        if key not in self._reads:
+            resource = self.resource(api_version, kind)
+            try:
+                self._reads[key] = resource.get(name=name, namespace=namespace).to_dict()
+            except NotFoundError:
+                self._reads[key] = None
+            except DynamicApiError as exc:
+                raise self._api_error(exc, "get", describe(kind, name, namespace))
+        return copy.deepcopy(self._reads[key])
 
     def list(self, api_version: str, kind: str, namespace: Optional[str] = None,
              label_selector: Optional[str] = None) -> List[Dict[str, Any]]:
-        resource = self.resource(api_version, kind)
-        try:
-            return resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items") or []
-        except NotFoundError:
-            return []
-        except DynamicApiError as exc:
-            raise self._api_error(exc, "list", "{0} in {1}".format(kind, namespace or "the cluster"))
+        key = ("list", api_version, kind, namespace, label_selector)
+        if key not in self._reads:
+            resource = self.resource(api_version, kind)
+            try:
+                items = resource.get(namespace=namespace, label_selector=label_selector).to_dict().get("items") or []
+            except NotFoundError:
+                items = []
+            except DynamicApiError as exc:
+                raise self._api_error(exc, "list", "{0} in {1}".format(kind, namespace or "the cluster"))
+            self._reads[key] = items
+            for item in items:  # a list answers the reads of its items too
+                item = dict(item, apiVersion=api_version, kind=kind)
+                meta = item.get("metadata") or {}
+                self._reads[("get", api_version, kind, meta.get("namespace"), meta.get("name"))] = item
+        return copy.deepcopy(self._reads[key])
+
+    def wait_until(self, check: Callable[[], Optional[str]], timeout: float, sleep: float = 2.0) -> Optional[str]:
+        """Poll ``check`` (None = done, else what is still missing) until done or ``timeout``.
+
+        The first check may use what was already read; every later one reads again.
+        """
+        deadline = time.monotonic() + timeout
+        missing = check()
+        while missing is not None and time.monotonic() < deadline:
+            time.sleep(sleep)
+            self.forget()
+            missing = check()
+        return missing
 
     # -- writes ---------------------------------------------------------------------------------
     def _dry_run(self) -> Dict[str, str]:
         return {"dry_run": "All"} if self.check_mode else {}
 
+    def _wrote(self) -> None:
+        self.writes += 1
+        self.forget()
+
     def create(self, api_version: str, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
         meta = body["metadata"]
-        self.writes += 1
+        self._wrote()
         try:
             return self.resource(api_version, kind).create(body=body, namespace=meta.get("namespace"), **self._dry_run()).to_dict()
         except DynamicApiError as exc:
@@ -176,12 +218,12 @@ class ConnectorModule:
 
     def replace(self, api_version: str, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
         meta = body["metadata"]
-        self.writes += 1
+        self._wrote()
         return self.resource(api_version, kind).replace(body=body, namespace=meta.get("namespace"), **self._dry_run()).to_dict()
 
     def patch(self, api_version: str, kind: str, name: str, namespace: Optional[str], body: Dict[str, Any],
               content_type: str = "application/merge-patch+json") -> Dict[str, Any]:
-        self.writes += 1
+        self._wrote()
         try:
             return self.resource(api_version, kind).patch(
                 body=body, name=name, namespace=namespace, content_type=content_type, **self._dry_run()).to_dict()
@@ -189,7 +231,7 @@ class ConnectorModule:
             raise self._api_error(exc, "patch", describe(kind, name, namespace))
 
     def delete(self, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> bool:
-        self.writes += 1
+        self._wrote()
         try:
             self.resource(api_version, kind).delete(name=name, namespace=namespace, **self._dry_run())
             return True
@@ -250,11 +292,15 @@ class ConnectorModule:
         self.module.exit_json(**result)
 
     def run(self, body: Callable[[], Dict[str, Any]]) -> None:
-        """Run ``body`` and exit with its result; a ConnectorError becomes a clear failure."""
+        """Run ``body`` and exit with its result; a ConnectorError becomes a clear failure.
+
+        What the error carries in ``partial`` (what a run of several steps did before it) is
+        returned with the failure.
+        """
         try:
             result = body()
         except ConnectorError as err:
-            self.fail(err)
+            self.fail(err, **getattr(err, "partial", {}))
             return
         except TransportError as exc:
             self.fail(self.unreachable(exc))
@@ -268,6 +314,18 @@ class ConnectorModule:
             "cannot reach the API server at {0}: {1}".format(host, to_native(exc)),
             fix="check that the cluster is up and that the kubeconfig/context, or host, ca_cert and validate_certs, point at it",
         )
+
+
+class StepModule:
+    """One step of a run of several in one process: the run's client, reads, check and diff mode,
+    with the step's own parameters (what the step's module would have been given)."""
+
+    def __init__(self, run: ConnectorModule, params: Dict[str, Any]) -> None:
+        self._run = run
+        self.params = params
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._run, name)
 
 
 def ensure_labels(meta: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:
@@ -288,13 +346,3 @@ def diff_of(before: Any, after: Any, module: ConnectorModule) -> Dict[str, Any]:
     if not module.module._diff:
         return {}
     return {"diff": {"before": before if before is not None else {}, "after": after if after is not None else {}}}
-
-
-def wait_until(check: Callable[[], Optional[str]], timeout: float, sleep: float = 2.0) -> Optional[str]:
-    """Poll ``check`` (None = done, else what is still missing) until done or ``timeout``."""
-    deadline = time.monotonic() + timeout
-    missing = check()
-    while missing is not None and time.monotonic() < deadline:
-        time.sleep(sleep)
-        missing = check()
-    return missing

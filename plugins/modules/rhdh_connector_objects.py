@@ -86,64 +86,13 @@ results:
   sample: [{"object": "ServiceAccount ai-rhdh/rhdh-rhoai-connector", "action": "unchanged"}]
 """
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule, diff_of, ensure_labels, owned
-
-
-def run(mod):
-    p = mod.params
-    results, before_all, after_all = [], {}, {}
-    for definition in p["definitions"]:
-        if not definition.get("apiVersion") or not definition.get("kind") or not (definition.get("metadata") or {}).get("name"):
-            raise ConnectorError("a definition lacks apiVersion, kind or metadata.name: {0}".format(definition),
-                                 fix="give every definition apiVersion, kind and metadata.name")
-        desired = dict(definition, metadata=ensure_labels(definition["metadata"], p["labels"]))
-        meta = desired["metadata"]
-        key = objects.key_of(desired)
-        live = mod.get(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
-        if p["state"] == "absent":
-            if live is None:
-                action = "absent"
-            elif p["only_owned"] and not owned(live):
-                action = "kept"
-            else:
-                mod.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
-                action = "deleted"
-                before_all[key] = live
-            results.append({"object": key, "action": action})
-            continue
-        action = objects.plan(live, desired)
-        if action == "create":
-            mod.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
-        elif action == "recreate":
-            mod.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
-            mod.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
-        elif action == "update":
-            mod.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
-                       lambda obj, d=desired: objects.desired_body(obj, d))
-        if action != "none":
-            before_all[key] = live
-            after_all[key] = desired
-        results.append({"object": key, "action": {"create": "created", "recreate": "recreated",
-                                                  "update": "updated", "none": "unchanged"}[action]})
-    changed = any(r["action"] in ("created", "recreated", "updated", "deleted") for r in results)
-    out = dict(changed=changed, results=results)
-    if changed:
-        out.update(diff_of(before_all, after_all, mod))
-    return out
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_objects as step
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
 
 
 def main():
-    mod = ConnectorModule(
-        argument_spec=dict(
-            definitions=dict(type="list", elements="dict", required=True),
-            labels=dict(type="dict", default={}),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            only_owned=dict(type="bool", default=True),
-        ),
-    )
-    mod.run(lambda: run(mod))
+    mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
+    mod.run(lambda: step.run(mod))
 
 
 if __name__ == "__main__":

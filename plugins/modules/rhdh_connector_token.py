@@ -84,79 +84,13 @@ created:
   type: bool
 """
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
-    LABELS,
-    ConnectorModule,
-    describe,
-    ensure_labels,
-    owned,
-    wait_until,
-)
-
-TOKEN_TYPE = "kubernetes.io/service-account-token"
-SA_ANNOTATION = "kubernetes.io/service-account.name"
-
-
-def filled(secret):
-    data = (secret or {}).get("data") or {}
-    return bool(data.get("token")) and bool(data.get("ca.crt"))
-
-
-def run(mod):
-    p = mod.params
-    ns, name = p["namespace"], p["name"]
-    where = describe("Secret", name, ns)
-    live = mod.get("v1", "Secret", name, ns)
-    if p["state"] == "absent":
-        if live is None or not owned(live):
-            return dict(changed=False, secret=name, filled=False, created=False)
-        mod.delete("v1", "Secret", name, ns)
-        return dict(changed=True, secret=name, filled=False, created=False)
-    created = False
-    if live is not None:
-        annotations = (live.get("metadata") or {}).get("annotations") or {}
-        if live.get("type") != TOKEN_TYPE or annotations.get(SA_ANNOTATION) != p["service_account"]:
-            raise ConnectorError(
-                "{0} exists but is not a {1} Secret of ServiceAccount {2} (type {3}, for {4})".format(
-                    where, TOKEN_TYPE, p["service_account"], live.get("type"), annotations.get(SA_ANNOTATION)),
-                fix="delete or rename that Secret, or choose another name (rhoai_connector_token_secret); it was left as it is",
-            )
-    else:
-        if mod.get("v1", "ServiceAccount", p["service_account"], ns) is None and not mod.check_mode:
-            raise ConnectorError("ServiceAccount {0}/{1} not found".format(ns, p["service_account"]),
-                                 fix="create the ServiceAccount before its token Secret")
-        body = {"apiVersion": "v1", "kind": "Secret", "type": TOKEN_TYPE,
-                "metadata": ensure_labels({"name": name, "namespace": ns,
-                                           "annotations": {SA_ANNOTATION: p["service_account"]}}, dict(LABELS, **p["labels"]))}
-        live = mod.create("v1", "Secret", body)
-        created = True
-    if mod.check_mode or filled(live):
-        return dict(changed=created, secret=name, filled=filled(live), created=created)
-
-    def missing():
-        return None if filled(mod.get("v1", "Secret", name, ns)) else "token not filled in"
-
-    if wait_until(missing, p["wait_timeout"], sleep=1.0) is not None:
-        raise ConnectorError(
-            "{0} was not filled in by the token controller within {1} s".format(where, p["wait_timeout"]),
-            fix="check that kube-controller-manager runs its token controller (it needs --service-account-private-key-file)",
-        )
-    return dict(changed=created, secret=name, filled=True, created=created)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_token as step
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
 
 
 def main():
-    mod = ConnectorModule(
-        argument_spec=dict(
-            namespace=dict(type="str", required=True),
-            name=dict(type="str", default="rhdh-rhoai-connector-token"),
-            service_account=dict(type="str", default="rhdh-rhoai-connector"),
-            labels=dict(type="dict", default={}),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            wait_timeout=dict(type="int", default=60),
-        ),
-    )
-    mod.run(lambda: run(mod))
+    mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
+    mod.run(lambda: step.run(mod))
 
 
 if __name__ == "__main__":

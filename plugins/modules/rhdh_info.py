@@ -132,39 +132,13 @@ helm_release:
   type: str
 """
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_info as step
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
 
 
-def run(mod):
-    params = mod.params
-    info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"])
-    if params["rhdh_version"]:
-        info["rhdh_version"] = params["rhdh_version"]
-    try:
-        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"])
-        info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], params["plugin_registry"])
-    except ConnectorError as err:
-        info["plugin_tags"] = None
-        info["plugin_packages"] = []
-        info["plugin_tags_error"] = str(err)
-    return dict(changed=False, **info)
-
-
 def main():
-    mod = ConnectorModule(
-        argument_spec=dict(
-            namespace=dict(type="str", required=True),
-            name=dict(type="str"),
-            install_type=dict(type="str", choices=["auto", "operator", "helm"], default="auto"),
-            rhdh_version=dict(type="str"),
-            plugin_tags=dict(type="dict"),
-            plugin_registry=dict(type="str", default=dp.EXPORT_OVERLAYS),
-        ),
-    )
-    mod.run(lambda: run(mod))
+    mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
+    mod.run(lambda: step.run(mod))
 
 
 if __name__ == "__main__":

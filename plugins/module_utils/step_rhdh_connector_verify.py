@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module rhdh_connector_verify's work: check the connector on the live objects."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
+
+
+def check(name, ok, msg, warn=False):
+    return {"check": name, "status": "ok" if ok else ("warn" if warn else "fail"), "msg": msg}
+
+
+def workload_checks(mod, p):
+    kind, name, ns = p["workload_kind"], p["workload"], p["namespace"]
+    where = describe(kind, name, ns)
+    live = mod.get("apps/v1", kind, name, ns)
+    if live is None:
+        return [check("workload", False, "{0} not found".format(where))]
+    state = "present" if p["expect_sidecars"] else "absent"
+    missing = rhdh.rollout_missing(live, state)
+    out = [check("rollout", missing is None, "{0} rolled out".format(where) if missing is None else "{0}: {1}".format(where, missing))]
+    if not p["expect_sidecars"]:
+        return out
+    selector = ",".join("{0}={1}".format(k, v) for k, v in ((live["spec"].get("selector") or {}).get("matchLabels") or {}).items())
+    pods = [pod for pod in mod.list("v1", "Pod", ns, label_selector=selector) if not pod["metadata"].get("deletionTimestamp")]
+    ready = 0
+    for pod in pods:
+        statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        if all(statuses.get(n, {}).get("ready") for n in sc.SIDECAR_NAMES):
+            ready += 1
+    names = ", ".join(sc.SIDECAR_NAMES)
+    out.append(check("sidecars_ready", bool(pods) and ready == len(pods),
+                     "{0} Ready in {1}/{2} pod(s) of {3}".format(names, ready, len(pods), where)))
+    return out
+
+
+def plugin_checks(mod, p):
+    if not p["plugins_configmap"]:
+        return []
+    ns = p["namespace"]
+    where = "{0} key {1}".format(describe("ConfigMap", p["plugins_configmap"], ns), p["plugins_key"])
+    live = mod.get("v1", "ConfigMap", p["plugins_configmap"], ns)
+    if live is None:
+        return [check("plugins", p["expect_plugins"] == "absent", "{0} not found".format(where))]
+    try:
+        doc = dp.validate(yaml_text.load((live.get("data") or {}).get(p["plugins_key"], ""), where), where)
+    except ConnectorError as err:
+        return [check("plugins", False, str(err))]
+    out = []
+    for package, entry in dp.find_plugins(doc, p["packages"]).items():
+        short = package.rsplit("/", 1)[-1].split("!")[0]
+        if p["expect_plugins"] == "absent":
+            out.append(check("plugin " + short, entry is None, "{0} {1} in {2}".format(short, "absent" if entry is None else "still present", where)))
+        elif entry is None:
+            out.append(check("plugin " + short, False, "{0} missing from {1}".format(short, where)))
+        elif entry["package"] != package:
+            out.append(check("plugin " + short, False, "{0} in {1} has tag {2}, expected {3}".format(
+                short, where, entry["package"].split(":")[-1].split("!")[0], package.split(":")[-1].split("!")[0])))
+        else:
+            want_disabled = p["expect_plugins"] == "disabled"
+            is_disabled = bool(entry.get("disabled"))
+            out.append(check("plugin " + short, is_disabled == want_disabled, "{0} {1} in {2}".format(
+                short, "disabled" if is_disabled else "enabled", where)))
+    return out
+
+
+def app_config_checks(mod, p):
+    if not p["app_config_configmap"]:
+        return []
+    ns, name = p["namespace"], p["app_config_configmap"]
+    where = "{0} key {1}".format(describe("ConfigMap", name, ns), p["app_config_key"])
+    live = mod.get("v1", "ConfigMap", name, ns)
+    value = None
+    if live is not None:
+        try:
+            value = ac.get_base_url(yaml_text.load((live.get("data") or {}).get(p["app_config_key"], ""), where), p["provider_id"])
+        except ConnectorError as err:
+            return [check("app_config", False, str(err))]
+    out = [check("app_config", value == p["base_url"], "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
+        p["provider_id"], value, where) if live is not None else "{0} not found".format(where))]
+    if p["backstage"]:
+        api_version = rhdh.backstage_api_version(mod)
+        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+        refs = [r.get("name") for r in ((((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}).get("configMaps") or []]
+        out.append(check("app_config_registered", name in refs, "Backstage {0}/{1} {2} {3} in spec.application.appConfig.configMaps".format(
+            ns, p["backstage"], "lists" if name in refs else "does not list", name)))
+    return out
+
+
+def token_checks(mod, p):
+    ns = p["namespace"]
+    secret = mod.get("v1", "Secret", p["token_secret"], ns)
+    data = (secret or {}).get("data") or {}
+    ok = bool(data.get("token")) and bool(data.get("ca.crt"))
+    return [check("token", ok, "{0} {1}".format(describe("Secret", p["token_secret"], ns),
+                                                "has token and ca.crt" if ok else ("not found" if secret is None else "is not filled in yet")))]
+
+
+def storage_checks(mod, p):
+    if not p["expect_sidecars"]:
+        return []
+    ns = p["namespace"]
+    found = mod.get("v1", "ConfigMap", "bac-import-model", ns) is not None
+    return [check("storage_cache", found, "{0} {1}".format(
+        describe("ConfigMap", "bac-import-model", ns),
+        "exists" if found else "does not exist yet (storage-rest creates it on its first sync)"), warn=True)]
+
+
+def access_checks(mod, p):
+    user = "system:serviceaccount:{0}:{1}".format(p["namespace"], p["service_account"])
+    groups = ["system:serviceaccounts", "system:serviceaccounts:" + p["namespace"], "system:authenticated"]
+    out = []
+    reviews = objects.access_reviews(p["cluster_rules"], p["namespace_rules"], p["namespace"], p["registries"],
+                                     p["registries_namespace"]) + list(p["permissions"])
+    for perm in reviews:
+        attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                "spec": {"user": user, "groups": groups, "resourceAttributes": attrs}}
+        try:
+            review = mod.resource("authorization.k8s.io/v1", "SubjectAccessReview").create(body=body).to_dict()
+        except Exception as exc:  # noqa: BLE001 - a review that cannot be asked is a failed check, not a crash
+            out.append(check("access", False, "could not ask a SubjectAccessReview: {0}".format(exc)))
+            break
+        allowed = bool((review.get("status") or {}).get("allowed"))
+        what = "{0} {1}{2}{3}{4}".format(
+            attrs["verb"], attrs["resource"], "." + attrs["group"] if attrs.get("group") else "",
+            " " + attrs["name"] if attrs.get("name") else "", " in " + attrs["namespace"] if attrs.get("namespace") else " (cluster)")
+        out.append(check("access " + what, allowed, "{0} {1} {2}".format(user, "may" if allowed else "may NOT", what)))
+    return out
+
+
+def run(mod):
+    p = mod.params
+    checks = []
+    for part in (workload_checks, plugin_checks, app_config_checks, token_checks, storage_checks, access_checks):
+        checks.extend(part(mod, p))
+    failed = [c for c in checks if c["status"] == "fail"]
+    return dict(changed=False, checks=checks, ok=not failed, failed_checks=failed)
+
+
+ARGUMENT_SPEC = dict(
+    namespace=dict(type="str", required=True),
+    workload_kind=dict(type="str", choices=["Deployment", "StatefulSet"], default="Deployment"),
+    workload=dict(type="str", required=True),
+    backstage=dict(type="str"),
+    expect_sidecars=dict(type="bool", default=True),
+    plugins_configmap=dict(type="str"),
+    plugins_key=dict(type="str", default="dynamic-plugins.yaml", no_log=False),
+    packages=dict(type="list", elements="str", default=[]),
+    expect_plugins=dict(type="str", choices=["enabled", "disabled", "absent"], default="enabled"),
+    app_config_configmap=dict(type="str"),
+    app_config_key=dict(type="str", default="app-config.yaml", no_log=False),
+    provider_id=dict(type="str", default="development"),
+    base_url=dict(type="str", default="http://localhost:9090"),
+    service_account=dict(type="str", default="rhdh-rhoai-connector"),
+    token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+    cluster_rules=dict(type="list", elements="dict", default=[]),
+    namespace_rules=dict(type="list", elements="dict", default=[]),
+    registries=dict(type="list", elements="str", default=[]),
+    registries_namespace=dict(type="str"),
+    permissions=dict(type="list", elements="dict", default=[], options=dict(
+        verb=dict(type="str", required=True),
+        resource=dict(type="str", required=True),
+        group=dict(type="str", default=""),
+        namespace=dict(type="str"),
+        name=dict(type="str"),
+    )),
+)
+MODULE_OPTIONS = {}  # type: dict

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module rhdh_sidecar_patch's work: the three sidecars on the Backstage CR or the Deployment."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
+    CONFLICT_ATTEMPTS,
+    ConflictError,
+    describe,
+    diff_of,
+)
+
+
+def desired_sidecars(p):
+    images = sc.image_refs(p["image_registry"], p["image_digests"], p["images"])
+    return sc.build_sidecars(p["token_secret"], images, p["metrics_port"], p["env"], p["image_pull_policy"], p["resources"])
+
+
+def check_pod(where, pod, extra_containers, metrics_port, state):
+    """Refuse a pod the sidecars cannot join: a port taken, or no plugin volume to mount."""
+    if state != "present":
+        return
+    conflicts = sc.port_conflicts(list(pod.get("containers") or []) + list(extra_containers or []), metrics_port)
+    if conflicts:
+        raise ConnectorError(
+            "; ".join("container {0} of {1} already uses port {2}, which {3} needs".format(c, where, port, what)
+                      for c, port, what in conflicts),
+            fix="free the port, or change the normalizer's metrics port (rhoai_connector_metrics_port / metrics_port) "
+                "when the clash is on it",
+        )
+    if pod and sc.PLUGINS_VOLUME not in [v.get("name") for v in pod.get("volumes") or []]:
+        raise ConnectorError(
+            "{0} has no volume {1}, which the sidecars mount".format(where, sc.PLUGINS_VOLUME),
+            fix="connect the RHDH workload itself (its plugin volume is {0})".format(sc.PLUGINS_VOLUME),
+        )
+
+
+def _prune(obj, *path):
+    """Drop empty containers along ``path`` (deepest first) so that removal restores the original."""
+    for depth in range(len(path), 0, -1):
+        node = obj
+        for key in path[: depth - 1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(path[depth - 1]) in ({}, [], None) and path[depth - 1] in node:
+            del node[path[depth - 1]]
+
+
+def run_operator(mod, p, sidecars):
+    ns, name, state = p["namespace"], p["backstage"], p["state"]
+    api_version = rhdh.backstage_api_version(mod)
+    cr = mod.get(api_version, "Backstage", name, ns) if api_version else None
+    if cr is None:
+        raise ConnectorError("Backstage {0}/{1} not found".format(ns, name), fix="check the namespace and name of the RHDH custom resource")
+    workload = rhdh.workload_of_cr(mod, cr)
+    where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
+    patch_pod = (((((cr.get("spec") or {}).get("deployment") or {}).get("patch") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+    check_pod(where, rhdh.pod_spec(workload), patch_pod.get("containers") if isinstance(patch_pod, dict) else [], p["metrics_port"], state)
+    changes = []
+
+    def mutate(obj):
+        spec = obj.setdefault("spec", {})
+        deployment = spec.setdefault("deployment", {})
+        if not isinstance(deployment, dict):
+            raise ConnectorError("Backstage {0}/{1}: spec.deployment must be a mapping".format(ns, name), fix="correct spec.deployment")
+        deployment["patch"] = sc.apply_operator_patch(deployment.get("patch"), sidecars, state, "Backstage {0}/{1}".format(ns, name))
+        _prune(obj, "spec", "deployment", "patch")
+        if p["app_config_configmap"]:
+            app = spec.setdefault("application", {})
+            app_config = app.setdefault("appConfig", {})
+            app_config["configMaps"] = sc.app_config_refs(app_config.get("configMaps"), p["app_config_configmap"], state)
+            _prune(obj, "spec", "application", "appConfig", "configMaps")
+        return obj
+
+    update = mod.update(api_version, "Backstage", name, ns, mutate)
+    before_spec, after_spec = update["before"].get("spec") or {}, update["after"].get("spec") or {}
+    if update["changed"]:
+        changes.append("{0} the sidecars {1} spec.deployment.patch of Backstage {2}/{3}".format(
+            "put" if state == "present" else "removed", "in" if state == "present" else "from", ns, name))
+        if p["app_config_configmap"]:
+            changes.append("{0} app-config ConfigMap {1}".format("registered" if state == "present" else "unregistered", p["app_config_configmap"]))
+    result = dict(changed=update["changed"], install_type="operator", changes=changes, helm_values={},
+                  workload={"kind": (workload or {}).get("kind", "Deployment"), "name": "backstage-" + name})
+    if update["changed"]:
+        result.update(diff_of(
+            {"deployment": before_spec.get("deployment"), "appConfig": (before_spec.get("application") or {}).get("appConfig")},
+            {"deployment": after_spec.get("deployment"), "appConfig": (after_spec.get("application") or {}).get("appConfig")}, mod))
+    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state))
+    return result
+
+
+def helm_patch(p, live, sidecars):
+    """The strategic-merge patch that brings Deployment ``live`` to the desired state, or None."""
+    state = p["state"]
+    pod = rhdh.pod_spec(live)
+    live_containers = {c["name"]: c for c in pod.get("containers") or []}
+    containers, volumes, changes = [], [], []
+    for want in sidecars:
+        have = live_containers.get(want["name"])
+        if state == "present" and (have is None or not sc.is_subset(want, have)):
+            containers.append(want)
+            changes.append("{0} container {1}".format("updated" if have else "added", want["name"]))
+        elif state == "absent" and have is not None:
+            containers.append({"name": want["name"], "$patch": "delete"})
+            changes.append("removed container {0}".format(want["name"]))
+    if p["app_config_configmap"]:
+        wiring = sc.helm_app_config_wiring(pod, p["app_config_configmap"], p["app_config_key"], state)
+        backend = live_containers[sc.BACKEND_CONTAINER]
+        mounted = any(m.get("mountPath") == wiring["container"].get("volumeMounts", [{}])[0].get("mountPath")
+                      for m in backend.get("volumeMounts") or [])
+        has_volume = p["app_config_configmap"] in [v.get("name") for v in pod.get("volumes") or []]
+        wired = mounted and has_volume and backend.get("args") == wiring["container"]["args"]
+        if state == "present" and not wired:
+            containers.append(wiring["container"])
+            volumes.extend(wiring["volumes"])
+            changes.append("mounted app-config ConfigMap {0} into {1}".format(p["app_config_configmap"], sc.BACKEND_CONTAINER))
+        elif state == "absent" and (mounted or has_volume or backend.get("args") != wiring["container"]["args"]):
+            containers.append(wiring["container"] if mounted else {k: v for k, v in wiring["container"].items() if k != "volumeMounts"})
+            if has_volume:
+                volumes.extend(wiring["volumes"])
+            changes.append("unmounted app-config ConfigMap {0}".format(p["app_config_configmap"]))
+    annotations = {}
+    live_annotations = ((live["spec"]["template"].get("metadata") or {}).get("annotations") or {})
+    for key, value in (p["pod_annotations"] or {}).items():
+        if state == "present" and live_annotations.get(key) != str(value):
+            annotations[key] = str(value)
+        elif state == "absent" and key in live_annotations:
+            annotations[key] = None
+    if annotations:
+        changes.append("set pod annotations {0}".format(", ".join(sorted(annotations))))
+    if not changes:
+        return None, []
+    template = {"spec": {}}
+    if containers:
+        template["spec"]["containers"] = containers
+        # Keep the pod's own order (backstage-backend first: `oc logs` picks the first container)
+        # and append new sidecars, instead of strategic merge's default of putting them first.
+        deleted = {c["name"] for c in containers if c.get("$patch") == "delete"}
+        order = [n for n in live_containers if n not in deleted]
+        order += [c["name"] for c in containers if c["name"] not in live_containers and c["name"] not in deleted]
+        template["spec"]["$setElementOrder/containers"] = [{"name": n} for n in order]
+        rank = {name: index for index, name in enumerate(order)}
+        template["spec"]["containers"] = sorted(containers, key=lambda c: rank.get(c["name"], -1))
+    if volumes:
+        template["spec"]["volumes"] = volumes
+    if annotations:
+        template["metadata"] = {"annotations": annotations}
+    return {"metadata": {"resourceVersion": live["metadata"]["resourceVersion"]}, "spec": {"template": template}}, changes
+
+
+def run_helm(mod, p, sidecars):
+    ns, name, state = p["namespace"], p["deployment"], p["state"]
+    where = describe("Deployment", name, ns)
+    for _attempt in range(CONFLICT_ATTEMPTS):
+        live = mod.get("apps/v1", "Deployment", name, ns)
+        if live is None:
+            raise ConnectorError("{0} not found".format(where), fix="check the name (Helm installs: <release>-developer-hub)")
+        pod = rhdh.pod_spec(live)
+        if sc.BACKEND_CONTAINER not in [c.get("name") for c in pod.get("containers") or []]:
+            raise ConnectorError("{0} has no {1} container: it does not run RHDH".format(where, sc.BACKEND_CONTAINER),
+                                 fix="name the RHDH Deployment (<release>-developer-hub)")
+        check_pod(where, pod, [], p["metrics_port"], state)
+        patch, changes = helm_patch(p, live, sidecars)
+        if patch is None:
+            after = live
+            break
+        try:
+            after = mod.patch("apps/v1", "Deployment", name, ns, patch, content_type="application/strategic-merge-patch+json")
+            break
+        except ConflictError:
+            continue
+    else:
+        raise ConnectorError("{0} kept changing while it was being patched".format(where), fix="run again")
+    foreign = [c for c in rhdh.pod_spec(after).get("containers") or []
+               if c.get("name") not in sc.SIDECAR_NAMES and c.get("name") != sc.BACKEND_CONTAINER]
+    values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"]) if state == "present" else {}
+    result = dict(changed=patch is not None, install_type="helm", changes=changes, helm_values=values,
+                  workload={"kind": "Deployment", "name": name},
+                  containers=[c["name"] for c in rhdh.pod_spec(after).get("containers") or []])
+    if patch is not None:
+        result.update(diff_of({"containers": pod.get("containers")}, {"containers": rhdh.pod_spec(after).get("containers")}, mod))
+    if p["values_file"] and state == "present":
+        result.update(write_values(mod, p["values_file"], values))
+    result.update(wait_rollout(mod, p, "Deployment", name, ns, state))
+    return result
+
+
+HELM_VALUES_HEADER = (
+    "# Chart values that keep the RHOAI connector through `helm upgrade`.\n"
+    "# Helm replaces lists instead of merging them: these lists hold every extra container\n"
+    "# found on the Deployment; merge extraAppConfig with your own entries by hand.\n"
+)
+
+
+def write_values(mod, path, values):
+    text = HELM_VALUES_HEADER + yaml_text.dump(values)
+    current = None
+    if os.path.exists(path):
+        with open(path) as handle:
+            current = handle.read()
+    if current == text:
+        return {"values_file": path}
+    if not mod.check_mode:
+        with open(path, "w") as handle:
+            handle.write(text)
+    return {"values_file": path, "changed": True}
+
+
+def wait_rollout(mod, p, kind, name, ns, state):
+    if not p["wait"] or mod.check_mode:
+        return {"rolled_out": False}
+    missing = mod.wait_until(lambda: rhdh.rollout_missing(mod.get("apps/v1", kind, name, ns), state), p["wait_timeout"])
+    if missing is not None:
+        raise ConnectorError(
+            "{0} did not roll out within {1} s: {2}".format(describe(kind, name, ns), p["wait_timeout"], missing),
+            fix="look at the pods' events (image pulls of the sidecars, the init container's log); raise wait_timeout on slow clusters",
+        )
+    live = mod.get("apps/v1", kind, name, ns)
+    return {"rolled_out": True, "containers": [c["name"] for c in rhdh.pod_spec(live).get("containers") or []]}
+
+
+def run(mod):
+    p = mod.params
+    sidecars = desired_sidecars(p)
+    return run_operator(mod, p, sidecars) if p["backstage"] else run_helm(mod, p, sidecars)
+
+
+ARGUMENT_SPEC = dict(
+    namespace=dict(type="str", required=True),
+    backstage=dict(type="str"),
+    deployment=dict(type="str"),
+    token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+    image_registry=dict(type="str", default=sc.DEFAULT_REGISTRY),
+    image_digests=dict(type="dict", default={}),
+    images=dict(type="dict", default={}),
+    image_pull_policy=dict(type="str", default="IfNotPresent", choices=["Always", "IfNotPresent", "Never"]),
+    metrics_port=dict(type="int", default=sc.DEFAULT_METRICS_PORT),
+    env=dict(type="dict", default={}),
+    resources=dict(type="dict"),
+    app_config_configmap=dict(type="str"),
+    app_config_key=dict(type="str", default="app-config.yaml", no_log=False),
+    pod_annotations=dict(type="dict", default={}),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    values_file=dict(type="path"),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=300),
+)
+MODULE_OPTIONS = dict(
+    mutually_exclusive=[("backstage", "deployment")],
+    required_one_of=[("backstage", "deployment")],
+)
