@@ -1,0 +1,344 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The whole connector in one process: preflight, RBAC, token, plugins, app-config, sidecars,
+legacy clean-up, verification (or the uninstall), as module ``connector`` and role
+``rhoai_connector`` run it.
+
+Each step is the work of one of the collection's modules (``step_*``), given the parameters that
+module would get. The steps share one client and what it read: a run pays for Python and the
+kubernetes client once, and reads each object once until it writes (see ``k8s_io``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import (
+    step_rhdh_app_config,
+    step_rhdh_connector_objects,
+    step_rhdh_connector_token,
+    step_rhdh_connector_verify,
+    step_rhdh_dynamic_plugins,
+    step_rhdh_info,
+    step_rhdh_sidecar_patch,
+    step_rhoai_info,
+)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, StepModule
+
+RBAC = "rbac.authorization.k8s.io/v1"
+PLUGIN_NAMES = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
+PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
+STORAGE_CACHE = "bac-import-model"
+
+# What the connector's ServiceAccount may do, cluster-wide (the guide's ClusterRole) ...
+CLUSTER_RULES = [
+    {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get"]},
+    {"apiGroups": ["route.openshift.io"], "resources": ["routes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["serviceaccounts", "services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch"]},
+]
+# ... and in the RHDH namespace (storage-rest keeps its cache in a ConfigMap there).
+NAMESPACE_RULES = [
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
+]
+
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", choices=["present", "disabled", "absent"], default="present"),
+    report_only=dict(type="bool", default=False),
+    namespace=dict(type="str", default="ai-rhdh"),
+    name=dict(type="str"),
+    install_type=dict(type="str", choices=["auto", "operator", "helm"], default="auto"),
+    rhdh_version=dict(type="str"),
+    plugin_tags=dict(type="dict"),
+    plugin_registry=dict(type="str", default=dp.EXPORT_OVERLAYS),
+    plugins_configmap=dict(type="str"),
+    datasciencecluster=dict(type="str"),
+    registries_namespace=dict(type="str"),
+    registries=dict(type="list", elements="str", default=[]),
+    registry_subject=dict(type="str", choices=["serviceaccount", "group"], default="serviceaccount"),
+    service_account=dict(type="str", default="rhdh-rhoai-connector"),
+    token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+    cluster_role=dict(type="str", default="rhdh-rhoai-connector"),
+    role=dict(type="str", default="rhdh-rhoai-connector"),
+    registry_rolebinding=dict(type="str", default="rhdh-rhoai-dashboard-permissions"),
+    cluster_rules=dict(type="list", elements="dict"),
+    namespace_rules=dict(type="list", elements="dict"),
+    gitops_sync_wave=dict(type="str", default="0"),
+    labels=dict(type="dict", default={}),
+    app_config_configmap=dict(type="str", default="rhdh-rhoai-connector-app-config"),
+    provider_id=dict(type="str", default="development"),
+    base_url=dict(type="str", default="http://localhost:9090"),
+    image_registry=dict(type="str", default=sc.DEFAULT_REGISTRY),
+    image_digests=dict(type="dict", default={}),
+    images=dict(type="dict", default={}),
+    image_pull_policy=dict(type="str", default="IfNotPresent", choices=["Always", "IfNotPresent", "Never"]),
+    metrics_port=dict(type="int", default=sc.DEFAULT_METRICS_PORT),
+    sidecar_env=dict(type="dict", default={}),
+    sidecar_resources=dict(type="dict", default={}),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+    verify=dict(type="bool", default=True),
+    migrate_legacy=dict(type="bool", default=True),
+    legacy_name=dict(type="str", default="rhdh-rhoai-bridge"),
+    remove_storage_cache=dict(type="bool", default=False),
+)
+
+
+# ----- pure helpers: what the steps are given -----
+def step_params(spec: Dict[str, Any], **given: Any) -> Dict[str, Any]:
+    """A step's parameters as its module would see them: the defaults of ``spec``, then ``given``."""
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ValueError("not options of the step: {0}".format(", ".join(unknown)))
+    params = {key: copy.deepcopy(option.get("default")) for key, option in spec.items()}
+    params.update(given)
+    return params
+
+
+def default_packages(registry: str) -> List[str]:
+    """The connector's plugins by their tag-less identity (any release's tags match them)."""
+    return ["oci://{0}/red-hat-developer-hub-backstage-plugin-{1}:latest!red-hat-developer-hub-backstage-plugin-{1}".format(
+        registry, name) for name in PLUGIN_NAMES]
+
+
+def plugins_annotation(packages: List[str]) -> str:
+    """Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not)."""
+    return hashlib.sha256(",".join(packages).encode("utf-8")).hexdigest()[:16]
+
+
+def rbac_definitions(p: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The connector's ServiceAccount, ClusterRole/Binding and Role/Binding."""
+    ns = p["namespace"]
+    subjects = [{"kind": "ServiceAccount", "name": p["service_account"], "namespace": ns}]
+    wave = {"argocd.argoproj.io/sync-wave": p["gitops_sync_wave"]} if p["gitops_sync_wave"] else {}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": p["service_account"], "namespace": ns}},
+        {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": p["cluster_role"], "annotations": wave},
+         "rules": p["cluster_rules"]},
+        {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": p["cluster_role"]},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": p["cluster_role"]},
+         "subjects": copy.deepcopy(subjects)},
+        {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": p["role"], "namespace": ns}, "rules": p["namespace_rules"]},
+        {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": p["role"], "namespace": ns},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p["role"]},
+         "subjects": copy.deepcopy(subjects)},
+    ]
+
+
+def registry_bindings(p: Dict[str, Any], registries: List[str], namespace: Optional[str]) -> List[Dict[str, Any]]:
+    """One RoleBinding per model registry to the registry operator's ``registry-user-<name>`` Role."""
+    if not namespace:
+        return []
+    if p["registry_subject"] == "group":
+        subjects = [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:" + p["namespace"]}]
+    else:
+        subjects = [{"kind": "ServiceAccount", "name": p["service_account"], "namespace": p["namespace"]}]
+    return [{"apiVersion": RBAC, "kind": "RoleBinding",
+             "metadata": {"name": "{0}-{1}".format(p["registry_rolebinding"], name), "namespace": namespace},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "registry-user-" + name},
+             "subjects": copy.deepcopy(subjects)} for name in registries]
+
+
+def bare(definitions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Only what names each object (for removal), in the reverse order of creation."""
+    return [{"apiVersion": d["apiVersion"], "kind": d["kind"],
+             "metadata": {k: v for k, v in d["metadata"].items() if k in ("name", "namespace")}}
+            for d in reversed(definitions)]
+
+
+def legacy_definitions(name: str, namespace: str) -> List[Dict[str, Any]]:
+    """The objects of the guide's first edition (rhdh-rhoai-bridge), token first: nothing uses them now."""
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name + "-token", "namespace": namespace}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": name}},
+        {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": name}},
+    ]
+
+
+def merge(base: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
+    """Mappings merged key by key (``other`` wins); lists and scalars replaced, as Helm does."""
+    out = copy.deepcopy(base)
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def change_lines(step: str, result: Dict[str, Any], p: Dict[str, Any]) -> List[str]:
+    """What a step changed, one line each (``rhoai_connector_result.changes``)."""
+    if not result.get("changed"):
+        return []
+    if "results" in result:
+        return ["{0} {1}".format(r["object"], r["action"]) for r in result["results"] if r["action"] not in ("unchanged", "kept", "absent")]
+    if step == "token":
+        verb = "created" if result.get("created") else ("deleted" if p["state"] == "absent" else "changed")
+        return ["Secret {0}/{1} {2}".format(p["namespace"], p["token_secret"], verb)]
+    return list(result.get("changes") or [])
+
+
+# ----- the run -----
+class Run:
+    """One run of the connector: the steps in order, what each returned, the diffs."""
+
+    def __init__(self, mod: Any) -> None:
+        self.mod = mod
+        self.p = p = dict(mod.params)
+        p["cluster_rules"] = CLUSTER_RULES if p["cluster_rules"] is None else p["cluster_rules"]
+        p["namespace_rules"] = NAMESPACE_RULES if p["namespace_rules"] is None else p["namespace_rules"]
+        p["labels"] = dict(LABELS, **(p["labels"] or {}))
+        self.out = {"changed": False, "stopped": None, "rhoai": {}, "rhdh": {}, "steps": {}, "changes": [],
+                    "helm_values": {}, "verify": {}}  # type: Dict[str, Any]
+        self.diffs = []  # type: List[Dict[str, Any]]
+
+    def step(self, step_name: str, module: Any, **given: Any) -> Dict[str, Any]:
+        """Run one step; a change is recorded under ``step_name`` (its diff too, in diff mode)."""
+        result = module.run(StepModule(self.mod, step_params(module.ARGUMENT_SPEC, **given)))
+        diff = result.pop("diff", None)
+        if diff:
+            diff = dict(diff, before_header=step_name, after_header=step_name)
+            self.diffs.append(diff)
+        if result.get("changed"):
+            self.out["changed"] = True
+            self.out["changes"].append({"step": step_name, "changes": change_lines(step_name, result, self.p)})
+        return result
+
+    def finish(self) -> Dict[str, Any]:
+        out = dict(self.out)
+        if self.diffs:
+            out["diff"] = self.diffs
+        return out
+
+    # -- the phases ---------------------------------------------------------------------------
+    def __call__(self) -> Dict[str, Any]:
+        try:
+            self.converge()
+        except ConnectorError as err:
+            err.partial = self.finish()  # type: ignore[attr-defined]
+            raise
+        return self.finish()
+
+    def converge(self) -> None:
+        p = self.p
+        applying = not p["report_only"]
+        rhoai = self.out["rhoai"] = step_rhoai_info.run(StepModule(self.mod, step_params(
+            step_rhoai_info.ARGUMENT_SPEC, datasciencecluster=p["datasciencecluster"], registries_namespace=p["registries_namespace"])))
+        rhoai.pop("changed", None)
+        if p["state"] == "present" and applying and rhoai["failed_checks"]:
+            self.out["stopped"] = "preflight"
+            return
+        rhdh = self.out["rhdh"] = step_rhdh_info.run(StepModule(self.mod, step_params(
+            step_rhdh_info.ARGUMENT_SPEC, namespace=p["namespace"], name=p["name"], install_type=p["install_type"],
+            rhdh_version=p["rhdh_version"], plugin_tags=p["plugin_tags"], plugin_registry=p["plugin_registry"])))
+        rhdh.pop("changed", None)
+        if p["state"] == "present" and rhdh["plugin_tags"] is None:
+            self.out["stopped"] = "plugin_tags"
+            return
+        self.operator = rhdh["install_type"] == "operator"
+        self.packages = rhdh["plugin_packages"] or default_packages(p["plugin_registry"])
+        self.registries = p["registries"] or [r["name"] for r in rhoai["registries"]]
+        self.registries_namespace = rhoai["registries_namespace"]
+        self.plugins_configmap = None  # type: Optional[str]
+        if applying:
+            if p["state"] == "absent":
+                self.uninstall()
+            else:
+                self.install()
+        if p["verify"] and p["state"] != "absent":
+            self.verify()
+
+    def workload(self) -> Dict[str, Any]:
+        if self.operator:
+            return {"backstage": self.out["rhdh"]["name"]}
+        return {"deployment": self.out["rhdh"]["workload"]["name"]}
+
+    def plugins_target(self) -> Dict[str, Any]:
+        if self.operator:
+            return {"backstage": self.out["rhdh"]["name"], "configmap": self.p["plugins_configmap"] or None}
+        return {"configmap": self.out["rhdh"]["dynamic_plugins_configmap"]}
+
+    def install(self) -> None:
+        p, ns, state = self.p, self.p["namespace"], self.p["state"]
+        labels = p["labels"]
+        self.out["steps"]["rbac"] = self.step("rbac", step_rhdh_connector_objects, labels=labels, definitions=(
+            rbac_definitions(p) + registry_bindings(p, self.registries, self.registries_namespace)))
+        self.out["steps"]["token"] = self.step("token", step_rhdh_connector_token, namespace=ns, name=p["token_secret"],
+                                               service_account=p["service_account"], labels=labels)
+        plugins = self.out["steps"]["dynamic_plugins"] = self.step(
+            "dynamic_plugins", step_rhdh_dynamic_plugins, namespace=ns, packages=self.packages, state=state, labels=labels,
+            **self.plugins_target())
+        self.plugins_configmap = plugins.get("configmap")
+        if state == "present":
+            self.out["steps"]["app_config"] = self.step(
+                "app_config", step_rhdh_app_config, namespace=ns, configmap=p["app_config_configmap"],
+                provider_id=p["provider_id"], base_url=p["base_url"], labels=labels)
+        sidecars = self.out["steps"]["sidecars"] = self.step(
+            "sidecars", step_rhdh_sidecar_patch, namespace=ns, token_secret=p["token_secret"],
+            image_registry=p["image_registry"], image_digests=p["image_digests"], images=p["images"],
+            image_pull_policy=p["image_pull_policy"], metrics_port=p["metrics_port"], env=p["sidecar_env"],
+            resources=p["sidecar_resources"] or None,
+            app_config_configmap=p["app_config_configmap"] if state == "present" else None,
+            pod_annotations={} if self.operator else {PLUGINS_ANNOTATION: plugins_annotation(self.packages)},
+            state="present" if state == "present" else "absent", wait=p["wait"], wait_timeout=p["wait_timeout"],
+            **self.workload())
+        if not self.operator and state == "present":
+            self.out["helm_values"] = merge(sidecars.get("helm_values") or {}, plugins.get("helm_values") or {})
+        if p["migrate_legacy"] and state == "present":
+            self.out["steps"]["legacy"] = self.step(
+                "legacy", step_rhdh_connector_objects, definitions=legacy_definitions(p["legacy_name"], ns),
+                state="absent", only_owned=False)
+
+    def uninstall(self) -> None:
+        p, ns = self.p, self.p["namespace"]
+        steps = self.out["steps"]
+        steps["sidecars"] = self.step(
+            "sidecars", step_rhdh_sidecar_patch, namespace=ns, token_secret=p["token_secret"],
+            app_config_configmap=p["app_config_configmap"],
+            pod_annotations={} if self.operator else {PLUGINS_ANNOTATION: ""},
+            state="absent", wait=p["wait"], wait_timeout=p["wait_timeout"], **self.workload())
+        steps["dynamic_plugins"] = self.step("dynamic_plugins", step_rhdh_dynamic_plugins, namespace=ns,
+                                             packages=self.packages, state="absent", **self.plugins_target())
+        steps["app_config"] = self.step("app_config", step_rhdh_app_config, namespace=ns, configmap=p["app_config_configmap"],
+                                        provider_id=p["provider_id"], state="absent")
+        steps["token"] = self.step("token", step_rhdh_connector_token, namespace=ns, name=p["token_secret"],
+                                   service_account=p["service_account"], state="absent")
+        steps["rbac"] = self.step("rbac", step_rhdh_connector_objects, state="absent", definitions=bare(
+            rbac_definitions(p) + registry_bindings(p, self.registries, self.registries_namespace)))
+        if p["remove_storage_cache"]:
+            steps["storage_cache"] = self.step(
+                "storage_cache", step_rhdh_connector_objects, state="absent", only_owned=False,
+                definitions=[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": STORAGE_CACHE, "namespace": ns}}])
+
+    def verify(self) -> None:
+        p, rhdh = self.p, self.out["rhdh"]
+        workload = rhdh.get("workload") or {}
+        plugins_configmap = (self.plugins_configmap or rhdh.get("dynamic_plugins_configmap")
+                             or p["plugins_configmap"] or "{0}-dynamic-plugins".format(rhdh["name"]))
+        result = step_rhdh_connector_verify.run(StepModule(self.mod, step_params(
+            step_rhdh_connector_verify.ARGUMENT_SPEC, namespace=p["namespace"],
+            workload_kind=workload.get("kind") or "Deployment", workload=workload.get("name") or "backstage-" + rhdh["name"],
+            backstage=rhdh["name"] if self.operator else None, expect_sidecars=p["state"] == "present",
+            plugins_configmap=plugins_configmap, packages=self.packages,
+            expect_plugins="enabled" if p["state"] == "present" else "disabled",
+            app_config_configmap=p["app_config_configmap"] if p["state"] == "present" else None,
+            provider_id=p["provider_id"], base_url=p["base_url"], service_account=p["service_account"],
+            token_secret=p["token_secret"], cluster_rules=p["cluster_rules"], namespace_rules=p["namespace_rules"],
+            registries=self.registries, registries_namespace=self.registries_namespace)))
+        result.pop("changed", None)
+        self.out["verify"] = result
+
+
+def run(mod: Any) -> Dict[str, Any]:
+    return Run(mod)()
