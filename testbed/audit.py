@@ -71,6 +71,18 @@ def writes(events: Iterable[dict[str, Any]], user_agent: str | None = None) -> l
     ]
 
 
+READ_VERBS = frozenset({"get", "list"})
+
+
+def repeated_reads(events: Iterable[dict[str, Any]], user_agent: str | None = None) -> list[tuple[str, int]]:
+    """Reads (GET/LIST, discovery included) sent more than once, as (request URI, times), by URI."""
+    seen: dict[str, int] = {}
+    for e in events:
+        if e.get("verb") in READ_VERBS and (user_agent is None or user_agent in e.get("userAgent", "")):
+            seen[e.get("requestURI", "")] = seen.get(e.get("requestURI", ""), 0) + 1
+    return sorted((uri, n) for uri, n in seen.items() if n > 1)
+
+
 def describe(event: dict[str, Any]) -> str:
     """One line for a human: verb, object, user agent, response code."""
     ref = event.get("objectRef") or {}

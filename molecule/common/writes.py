@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Print, one a line, the write requests the collection sent to a testbed cluster since a time.
 
-Usage: writes.py CLUSTER SINCE_EPOCH [USER_AGENT]. Exit 0 always when the cluster answers; the
-caller asserts on the output (empty: no write). Dry-run requests are not writes.
+Usage: writes.py CLUSTER SINCE_EPOCH [USER_AGENT] [--repeated-reads]. Exit 0 always when the
+cluster answers; the caller asserts on the output (empty: no write). Dry-run requests are not
+writes. With --repeated-reads: the reads (GET/LIST) it sent more than once instead.
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from testbed import Cluster  # noqa: E402
-from testbed.audit import describe  # noqa: E402
+from testbed.audit import describe, repeated_reads  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    name, since = argv[1], float(argv[2])
-    agent = argv[3] if len(argv) > 3 else "rhdh.ai_connector"
-    for event in Cluster.get(name).write_requests(since=since, user_agent=agent):
+    reads = "--repeated-reads" in argv
+    args = [a for a in argv[1:] if a != "--repeated-reads"]
+    name, since = args[0], float(args[1])
+    agent = args[2] if len(args) > 2 else "rhdh.ai_connector"
+    cluster = Cluster.get(name)
+    if reads:
+        for uri, times in repeated_reads(cluster.audit_events(since), agent):
+            print(f"{times} x GET {uri}")
+        return 0
+    for event in cluster.write_requests(since=since, user_agent=agent):
         print(describe(event))
     return 0
 
