@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ansible_run import describe, our_writes, run_module
+from testbed.audit import repeated_reads
 
 NS = "ai-rhdh"
 MC = ("oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-"
@@ -208,3 +209,29 @@ def test_unreachable_api_server_is_named_with_the_fix(tmp_path):
     assert result.get("failed"), result
     assert result["msg"].startswith(f"cannot reach the API server at {server}"), result["msg"]
     assert "Fix:" in result["msg"] and "Traceback" not in result.get("module_stderr", ""), result
+
+
+def test_a_refusal_midway_returns_what_was_done_before_it_and_a_rerun_finishes(cluster_factory):
+    """Module connector stops at the step that refuses, says why, and returns the steps before it;
+    fixed, it finishes; once more, it writes nothing and reads each object once."""
+    cluster = cluster_factory("rhoai-2.25", "rhdh-operator-1.10")
+    deployment_before = get(cluster, "backstage", "developer-hub", "-n", NS)["spec"].get("deployment")
+    result = run_module("connector", {"namespace": NS, "metrics_port": 8080}, cluster.kubeconfig)
+    assert result.get("failed"), result
+    assert "container lightspeed-core of Deployment ai-rhdh/backstage-developer-hub already uses port 8080" in result["msg"]
+    assert "Fix:" in result["msg"]
+    assert result["rhdh"]["install_type"] == "operator" and result["rhoai"]["failed_checks"] == []
+    assert [c["step"] for c in result["changes"]][:2] == ["rbac", "token"]
+    assert "sidecars" not in result["steps"] and result["verify"] == {}
+    assert get(cluster, "backstage", "developer-hub", "-n", NS)["spec"].get("deployment") == deployment_before
+
+    fixed = run_module("connector", {"namespace": NS}, cluster.kubeconfig)
+    assert not fixed.get("failed"), fixed.get("msg")
+    assert fixed["changed"] and fixed["verify"]["ok"], fixed["verify"].get("failed_checks")
+    assert "sidecars" in [c["step"] for c in fixed["changes"]]
+
+    since = time.time()
+    again = run_module("connector", {"namespace": NS}, cluster.kubeconfig)
+    assert not again.get("failed") and again["changed"] is False and again["changes"] == []
+    assert our_writes(cluster, since) == []
+    assert repeated_reads(cluster.audit_events(since), "rhdh.ai_connector") == []
