@@ -145,25 +145,30 @@ def audit_summary(events: Iterable[Mapping[str, Any]], playbook_agents: Iterable
     agents = tuple(playbook_agents)
     by_group: dict[str, Counter[str]] = {}
     own: Counter[str] = Counter()
+    uris: Counter[str] = Counter()
     for event in events:
         group = agent_group(str(event.get("userAgent", "")), agents)
         by_group.setdefault(group, Counter())[audit_kind(event)] += 1
         if group == "playbook":
             own[audit_what(event)] += 1
+            if event.get("verb") in ("get", "list"):
+                uris[str(event.get("requestURI", ""))] += 1
     playbook = by_group.get("playbook", Counter())
     return {
         "by_group": {g: dict(c) for g, c in sorted(by_group.items())},
         "playbook": {k: playbook.get(k, 0) for k in ("read", "write", "query")},
         "playbook_requests": dict(sorted(own.items())),
         "playbook_discovery": sum(v for k, v in own.items() if " /api" in k),
+        # GET/LIST of a URI the playbook had already read in the same run: what a cache would save.
+        "playbook_repeated_reads": sum(n - 1 for n in uris.values()),
     }
 
 
 # ----- the minimum a no-op needs -----
 def minimum_noop_reads(registries: int, wait_rollout: bool = True) -> list[tuple[str, int]]:
-    """The requests a no-op converge of the role's job cannot do without, with default variables
-    (operator install, registries found on the cluster), each with why. A run that reads less
-    cannot know that nothing differs."""
+    """The reads the guide's steps cannot do without in a no-op, with default variables (operator
+    install, registries found on the cluster), each with why. A run that reads less cannot know
+    that nothing differs."""
     items = [
         ("GET ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding (compare each)", 5),
         ("GET the token Secret (exists, token filled in)", 1),
@@ -178,6 +183,37 @@ def minimum_noop_reads(registries: int, wait_rollout: bool = True) -> list[tuple
     if wait_rollout:
         items.append(("GET the RHDH Deployment (rolled out with the sidecars)", 1))
     return items
+
+
+# What the role's job adds to the guide's steps, each asked once (role defaults).
+PREFLIGHT_READS = [
+    ("GET /apis/<group> of DataScienceCluster, DSCInitialization, ModelRegistry, dashboard, OLM, Route "
+     "(which of them the cluster serves, and in which version)", 6),
+    ("GET /apis/serving.kserve.io/v1beta1 (KServe serves InferenceServices)", 1),
+    ("LIST DSCInitialization (release and applications namespace)", 1),
+    ("LIST ClusterServiceVersion (the operator's version)", 1),
+    ("GET OdhDashboardConfig (registry and catalog switched on in the dashboard)", 1),
+    ("LIST the registries' Routes (each registry reachable; the model catalog's Route)", 1),
+    ("LIST Role in the registries namespace (each registry's registry-user Role exists)", 1),
+]
+LEGACY_READS = [("GET the 6 objects of the guide's older rhdh-rhoai-bridge names (removed when found)", 6)]
+
+
+def verify_reads(access_reviews: int) -> list[tuple[str, int]]:
+    """What verification asks: the pods, storage-rest's cache, one SubjectAccessReview per permission."""
+    return [
+        ("LIST the RHDH pods (the sidecars Ready)", 1),
+        ("GET ConfigMap bac-import-model (storage-rest has synced)", 1),
+        (f"POST SubjectAccessReview, one per permission the connector needs ({access_reviews})", access_reviews),
+    ]
+
+
+def minimum_job_reads(registries: int, access_reviews: int, verify: bool = True) -> list[tuple[str, int]]:
+    """The reads of a no-op of the role with its defaults: the guide's steps (minimum_noop_reads;
+    the DataScienceCluster and ModelRegistry lists are preflight's too), preflight, the legacy
+    clean-up and, with ``verify``, verification. Each distinct question asked once."""
+    items = minimum_noop_reads(registries) + PREFLIGHT_READS + LEGACY_READS
+    return items + (verify_reads(access_reviews) if verify else [])
 
 
 def total(items: Iterable[tuple[str, int]]) -> int:

@@ -65,6 +65,24 @@ def test_audit_summary_attributes_requests_to_their_sender() -> None:
     assert summary["by_group"]["stand-in operator"] == {"write": 1}
     assert summary["playbook_discovery"] == 1
     assert summary["playbook_requests"]["get /apis/rhdh.redhat.com"] == 1
+    assert summary["playbook_repeated_reads"] == 0
+
+
+def test_repeated_reads_count_each_uri_read_again() -> None:
+    get = {"userAgent": "rhdh.ai_connector", "verb": "get", "objectRef": {"resource": "configmaps"},
+           "requestURI": "/api/v1/namespaces/x/configmaps/y"}
+    other = dict(get, requestURI="/api/v1/namespaces/x/configmaps/z")
+    foreign = dict(get, userAgent="kubectl/v1.33")
+    summary = m.audit_summary([get, get, get, other, foreign, foreign], ["rhdh.ai_connector"])
+    assert summary["playbook_repeated_reads"] == 2
+
+
+def test_the_jobs_minimum_adds_preflight_legacy_and_verification() -> None:
+    with_verify = m.minimum_job_reads(2, access_reviews=21)
+    without = m.minimum_job_reads(2, access_reviews=21, verify=False)
+    assert m.total(without) == 15 + m.total(m.PREFLIGHT_READS) + 6
+    assert m.total(with_verify) == m.total(without) + 2 + 21
+    assert all(count > 0 and why for why, count in with_verify)
 
 
 def test_minimum_noop_reads_grows_with_registries() -> None:
