@@ -16,7 +16,7 @@ __metaclass__ = type
 import copy
 import json
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ansible.module_utils.common.text.converters import to_native
 
@@ -187,15 +187,21 @@ class ConnectorModule:
                 self._reads[("get", api_version, kind, meta.get("namespace"), meta.get("name"))] = item
         return copy.deepcopy(self._reads[key])
 
-    def wait_until(self, check: Callable[[], Optional[str]], timeout: float, sleep: float = 2.0) -> Optional[str]:
+    def wait_until(self, check: Callable[[], Optional[str]], timeout: float, sleep: float = 0.1,
+                   max_sleep: float = 5.0) -> Optional[str]:
         """Poll ``check`` (None = done, else what is still missing) until done or ``timeout``.
 
-        The first check may use what was already read; every later one reads again.
+        The first check may use what was already read; every later one reads again. The pause
+        between polls starts at ``sleep`` and grows by half each time up to ``max_sleep``: what is
+        done in a moment (a token filled in, a rollout on a small cluster) is seen at once, and a
+        long rollout is not polled more than every ``max_sleep`` seconds.
         """
         deadline = time.monotonic() + timeout
         missing = check()
-        while missing is not None and time.monotonic() < deadline:
-            time.sleep(sleep)
+        for pause in backoff(sleep, max_sleep):
+            if missing is None or time.monotonic() >= deadline:
+                break
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             self.forget()
             missing = check()
         return missing
@@ -326,6 +332,14 @@ class StepModule:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._run, name)
+
+
+def backoff(first: float, most: float, factor: float = 1.5) -> Iterator[float]:
+    """Pauses between polls: ``first``, then each one ``factor`` times the last, at most ``most``."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(most, pause * factor)
 
 
 def ensure_labels(meta: Dict[str, Any], labels: Dict[str, str]) -> Dict[str, Any]:

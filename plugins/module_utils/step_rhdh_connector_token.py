@@ -58,7 +58,7 @@ def run(mod):
     def missing():
         return None if filled(mod.get("v1", "Secret", name, ns)) else "token not filled in"
 
-    if mod.wait_until(missing, p["wait_timeout"], sleep=1.0) is not None:
+    if mod.wait_until(missing, p["wait_timeout"]) is not None:
         raise ConnectorError(
             "{0} was not filled in by the token controller within {1} s".format(where, p["wait_timeout"]),
             fix="check that kube-controller-manager runs its token controller (it needs --service-account-private-key-file)",

@@ -123,3 +123,15 @@ def test_change_lines_say_what_each_step_did():
     assert c.change_lines("token", {"changed": True}, dict(p, state="absent")) == ["Secret ns/rhdh-rhoai-connector-token deleted"]
     assert c.change_lines("sidecars", {"changed": True, "changes": ["added container location"]}, p) == ["added container location"]
     assert c.change_lines("sidecars", {"changed": False, "changes": ["x"]}, p) == []
+
+
+def test_polls_start_fast_and_slow_down_to_a_ceiling():
+    from itertools import islice
+
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import backoff
+
+    pauses = list(islice(backoff(0.1, 5.0), 14))
+    assert pauses[0] == 0.1 and pauses[1] == pytest.approx(0.15)
+    assert all(b >= a for a, b in zip(pauses, pauses[1:]))
+    assert max(pauses) == 5.0 and pauses[-1] == 5.0
+    assert sum(pauses[:5]) < 1.5  # a rollout of a second is seen within about a second
