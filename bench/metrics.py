@@ -164,6 +164,18 @@ def audit_summary(events: Iterable[Mapping[str, Any]], playbook_agents: Iterable
     }
 
 
+# ----- CPU of other processes -----
+def stat_cpu_ticks(stat: str) -> int:
+    """utime + stime, in clock ticks, from the text of /proc/<pid>/stat (the name may hold spaces)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_floor(cpu_seconds: float, cores: int) -> float:
+    """The shortest wall time in which ``cores`` cores can do ``cpu_seconds`` of work."""
+    return round(cpu_seconds / max(1, cores), 2)
+
+
 # ----- the minimum a no-op needs -----
 def minimum_noop_reads(registries: int, wait_rollout: bool = True) -> list[tuple[str, int]]:
     """The reads the guide's steps cannot do without in a no-op, with default variables (operator

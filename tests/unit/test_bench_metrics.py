@@ -125,3 +125,9 @@ def test_targets_ratios_and_fleet_sizes() -> None:
     assert m.fleet_sizes(10) == [1, 2, 5, 10]
     assert m.fleet_sizes(3) == [1, 2, 3]
     assert m.fleet_sizes(1) == [1]
+
+
+def test_cpu_of_a_process_from_its_stat_line() -> None:
+    stat = "4242 (kube apiserver) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 12 0 100 0 0"
+    assert m.stat_cpu_ticks(stat) == 325
+    assert m.cpu_floor(30.0, 2) == 15.0 and m.cpu_floor(3.0, 0) == 3.0
