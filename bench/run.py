@@ -6,7 +6,7 @@ no-op re-run and an uninstall, for the collection and for the reference; then fl
 and as many clusters as fit, at most 10). Results go to bench/results/<timestamp>/ and the figures
 into docs/performance.md. Run it through bench/run (which prepares the virtual environment):
 
-    bench/run                      # everything (about 15 minutes on 2 cores)
+    bench/run                      # everything (about 7 minutes on 2 cores)
     bench/run --no-fleet           # collection vs reference only
     bench/run --max-clusters 5     # a smaller fleet
 """
@@ -461,6 +461,9 @@ def fleet_chart(fleet: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(xs, [r["wall_s"] for r in runs], "o-", label="wall time (converge)")
     ax.plot(xs, [r["cpu_s"] for r in runs], "s--", label="CPU time (ansible process tree)")
+    if all("cpu_floor_s" in r for r in runs):
+        ax.plot(xs, [r["cpu_floor_s"] for r in runs], "^:", color="tab:red",
+                label="CPU floor (ansible + clusters) / cores")
     single = runs[0]["wall_s"]
     ax.plot(xs, [single * 3 for _ in xs], ":", color="grey", label="target: 3x one cluster")
     ax.plot(xs, [single * x for x in xs], "-.", color="lightgrey", label="N x one cluster (no parallelism)")
