@@ -512,6 +512,10 @@ def _run_row(tool: str, phase: str, run: Run | None) -> str:
             f"{own['read']} / {own['query']} / {own['write']} | {met['read']} / {met['query']} / {met['write']} |")
 
 
+def _tasks(n: int) -> str:
+    return f"{n} module task{'' if n == 1 else 's'}"
+
+
 def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks: list[m.Target]) -> str:
     guide = m.minimum_noop_reads(REGISTRIES)
     col, ref = results["collection"], results["reference"]
@@ -571,7 +575,7 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"Python start: {results['profile']['python_start_s']} s; importing the kubernetes client: "
         f"{results['profile']['import_kubernetes_s']} s; kubernetes.core's client module: "
         f"{results['profile']['import_kubernetes_core_s']} s (each module task pays these in its own process).",
-        f"Profiled no-op: {results['profile']['module_tasks']} module tasks took "
+        f"Profiled no-op: {_tasks(results['profile']['module_tasks'])} took "
         f"{results['profile']['module_tasks_s']} s, all other tasks {results['profile']['other_tasks_s']} s, "
         f"of {results['profile']['wall_s']} s wall.",
         f"ansible-playbook with one debug task: {results['profile']['ansible_empty_wall_s']} s wall, "
@@ -580,7 +584,7 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"Floor (bench/floor.py: one process, the {results['profile']['floor']['requests']} minimum reads, presence "
         f"only): {results['profile']['floor']['seconds']} s, everything found: {results['profile']['floor']['all_found']}.",
         "",
-        f"Profiled reference no-op: {ref['profile']['module_tasks']} module tasks took "
+        f"Profiled reference no-op: {_tasks(ref['profile']['module_tasks'])} took "
         f"{ref['profile']['module_tasks_s']} s, all other tasks {ref['profile']['other_tasks_s']} s, "
         f"of {ref['profile']['wall_s']} s wall.",
         "",
