@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import BACKEND_CONTAINER, SIDECAR_NAMES
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import BACKEND_CONTAINER, SIDECAR_NAMES, is_subset
 
 BACKSTAGE_GROUP = "rhdh.redhat.com"
 HELM_NAME_LABEL = "app.kubernetes.io/name"
@@ -171,13 +171,26 @@ def _helm_info(mod, namespace: str, name: Optional[str]) -> Dict[str, Any]:
     }
 
 
-def rollout_missing(workload: Optional[Dict[str, Any]], state: str) -> Optional[str]:
-    """What the workload still lacks to count as rolled out with the change (None when done)."""
+def rollout_missing(workload: Optional[Dict[str, Any]], state: str,
+                    sidecars: Optional[List[Dict[str, Any]]] = None) -> Optional[str]:
+    """What the workload still lacks to count as rolled out with the change (None when done).
+
+    With ``sidecars`` (the containers just written), the pod template must hold them as written:
+    an operator renders the Deployment from the custom resource a moment after the write, and until
+    then the old template (with the old sidecars, on an upgrade) looks rolled out. Resources are
+    left out of that comparison (the API server rewrites quantities, 1000m as 1).
+    """
     if workload is None:
         return "the workload does not exist yet"
-    names = [c["name"] for c in pod_spec(workload).get("containers") or []]
+    containers = pod_spec(workload).get("containers") or []
+    names = [c["name"] for c in containers]
     if state == "present" and not all(n in names for n in SIDECAR_NAMES):
         return "the pod template has no sidecars yet"
+    if state == "present" and sidecars:
+        have = {c["name"]: c for c in containers}
+        for want in sidecars:
+            if not is_subset({k: v for k, v in want.items() if k != "resources"}, have.get(want["name"])):
+                return "the pod template does not have the new {0} container yet".format(want["name"])
     if state == "absent" and any(n in names for n in SIDECAR_NAMES):
         return "the pod template still has sidecars"
     spec, status = workload.get("spec") or {}, workload.get("status") or {}

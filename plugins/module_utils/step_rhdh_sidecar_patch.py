@@ -93,7 +93,7 @@ def run_operator(mod, p, sidecars):
         result.update(diff_of(
             {"deployment": before_spec.get("deployment"), "appConfig": (before_spec.get("application") or {}).get("appConfig")},
             {"deployment": after_spec.get("deployment"), "appConfig": (after_spec.get("application") or {}).get("appConfig")}, mod))
-    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state))
+    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state, sidecars))
     return result
 
 
@@ -189,7 +189,7 @@ def run_helm(mod, p, sidecars):
         result.update(diff_of({"containers": pod.get("containers")}, {"containers": rhdh.pod_spec(after).get("containers")}, mod))
     if p["values_file"] and state == "present":
         result.update(write_values(mod, p["values_file"], values))
-    result.update(wait_rollout(mod, p, "Deployment", name, ns, state))
+    result.update(wait_rollout(mod, p, "Deployment", name, ns, state, sidecars))
     return result
 
 
@@ -214,10 +214,11 @@ def write_values(mod, path, values):
     return {"values_file": path, "changed": True}
 
 
-def wait_rollout(mod, p, kind, name, ns, state):
+def wait_rollout(mod, p, kind, name, ns, state, sidecars):
     if not p["wait"] or mod.check_mode:
         return {"rolled_out": False}
-    missing = mod.wait_until(lambda: rhdh.rollout_missing(mod.get("apps/v1", kind, name, ns), state), p["wait_timeout"])
+    missing = mod.wait_until(lambda: rhdh.rollout_missing(mod.get("apps/v1", kind, name, ns), state, sidecars),
+                             p["wait_timeout"])
     if missing is not None:
         raise ConnectorError(
             "{0} did not roll out within {1} s: {2}".format(describe(kind, name, ns), p["wait_timeout"], missing),

@@ -135,3 +135,28 @@ def test_polls_start_fast_and_slow_down_to_a_ceiling():
     assert all(b >= a for a, b in zip(pauses, pauses[1:]))
     assert max(pauses) == 5.0 and pauses[-1] == 5.0
     assert sum(pauses[:5]) < 1.5  # a rollout of a second is seen within about a second
+
+
+def _deployment(containers, generation=2, observed=2, replicas=1, total=1):
+    return {"metadata": {"generation": generation},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": containers}}},
+            "status": {"observedGeneration": observed, "updatedReplicas": replicas, "readyReplicas": replicas,
+                       "availableReplicas": replicas, "replicas": total}}
+
+
+def test_a_rollout_counts_only_once_the_template_holds_the_sidecars_as_written():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+
+    new = sc.build_sidecars("tok", sc.image_refs(sc.DEFAULT_REGISTRY, {}, {"location": "quay.io/x/location@sha256:new"}),
+                            sc.DEFAULT_METRICS_PORT, {}, "IfNotPresent", {"location": {"limits": {"cpu": "1000m"}}})
+    old = [dict(c, image="quay.io/x/location@sha256:old") if c["name"] == "location" else c for c in new]
+    backend = {"name": "backstage-backend", "image": "rhdh"}
+    # An upgrade before the operator re-rendered the Deployment: the old sidecars look rolled out.
+    assert rhdh.rollout_missing(_deployment([backend] + old), "present") is None
+    assert "new location" in rhdh.rollout_missing(_deployment([backend] + old), "present", new)
+    # Rendered, defaulted by the API server (quantities rewritten, fields added): done.
+    rendered = [dict(c, terminationMessagePath="/dev/termination-log") for c in new]
+    rendered = [dict(c, resources={"limits": {"cpu": "1"}}) if c["name"] == "location" else c for c in rendered]
+    assert rhdh.rollout_missing(_deployment([backend] + rendered), "present", new) is None
+    assert "terminating" in rhdh.rollout_missing(_deployment([backend] + rendered, total=2), "present", new)
