@@ -30,6 +30,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import (
 )
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, StepModule
 
@@ -166,17 +167,6 @@ def legacy_definitions(name: str, namespace: str) -> List[Dict[str, Any]]:
     ]
 
 
-def merge(base: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
-    """Mappings merged key by key (``other`` wins); lists and scalars replaced, as Helm does."""
-    out = copy.deepcopy(base)
-    for key, value in other.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def change_lines(step: str, result: Dict[str, Any], p: Dict[str, Any]) -> List[str]:
     """What a step changed, one line each (``rhoai_connector_result.changes``)."""
     if not result.get("changed"):
@@ -215,6 +205,12 @@ class Run:
             self.out["changes"].append({"step": step_name, "changes": change_lines(step_name, result, self.p)})
         return result
 
+    def read(self, module: Any, **given: Any) -> Dict[str, Any]:
+        """Run a step that only reads (preflight, RHDH, verification); its result without ``changed``."""
+        result = module.run(StepModule(self.mod, step_params(module.ARGUMENT_SPEC, **given)))
+        result.pop("changed", None)
+        return result
+
     def finish(self) -> Dict[str, Any]:
         out = dict(self.out)
         if self.diffs:
@@ -233,16 +229,14 @@ class Run:
     def converge(self) -> None:
         p = self.p
         applying = not p["report_only"]
-        rhoai = self.out["rhoai"] = step_rhoai_info.run(StepModule(self.mod, step_params(
-            step_rhoai_info.ARGUMENT_SPEC, datasciencecluster=p["datasciencecluster"], registries_namespace=p["registries_namespace"])))
-        rhoai.pop("changed", None)
+        rhoai = self.out["rhoai"] = self.read(step_rhoai_info, datasciencecluster=p["datasciencecluster"],
+                                              registries_namespace=p["registries_namespace"])
         if p["state"] == "present" and applying and rhoai["failed_checks"]:
             self.out["stopped"] = "preflight"
             return
-        rhdh = self.out["rhdh"] = step_rhdh_info.run(StepModule(self.mod, step_params(
-            step_rhdh_info.ARGUMENT_SPEC, namespace=p["namespace"], name=p["name"], install_type=p["install_type"],
-            rhdh_version=p["rhdh_version"], plugin_tags=p["plugin_tags"], plugin_registry=p["plugin_registry"])))
-        rhdh.pop("changed", None)
+        rhdh = self.out["rhdh"] = self.read(
+            step_rhdh_info, namespace=p["namespace"], name=p["name"], install_type=p["install_type"],
+            rhdh_version=p["rhdh_version"], plugin_tags=p["plugin_tags"], plugin_registry=p["plugin_registry"])
         if p["state"] == "present" and rhdh["plugin_tags"] is None:
             self.out["stopped"] = "plugin_tags"
             return
@@ -294,7 +288,7 @@ class Run:
             state="present" if state == "present" else "absent", wait=p["wait"], wait_timeout=p["wait_timeout"],
             **self.workload())
         if not self.operator and state == "present":
-            self.out["helm_values"] = merge(sidecars.get("helm_values") or {}, plugins.get("helm_values") or {})
+            self.out["helm_values"] = objects.overlay(sidecars.get("helm_values") or {}, plugins.get("helm_values") or {})
         if p["migrate_legacy"] and state == "present":
             self.out["steps"]["legacy"] = self.step(
                 "legacy", step_rhdh_connector_objects, definitions=legacy_definitions(p["legacy_name"], ns),
@@ -326,8 +320,8 @@ class Run:
         workload = rhdh.get("workload") or {}
         plugins_configmap = (self.plugins_configmap or rhdh.get("dynamic_plugins_configmap")
                              or p["plugins_configmap"] or "{0}-dynamic-plugins".format(rhdh["name"]))
-        result = step_rhdh_connector_verify.run(StepModule(self.mod, step_params(
-            step_rhdh_connector_verify.ARGUMENT_SPEC, namespace=p["namespace"],
+        self.out["verify"] = self.read(
+            step_rhdh_connector_verify, namespace=p["namespace"],
             workload_kind=workload.get("kind") or "Deployment", workload=workload.get("name") or "backstage-" + rhdh["name"],
             backstage=rhdh["name"] if self.operator else None, expect_sidecars=p["state"] == "present",
             plugins_configmap=plugins_configmap, packages=self.packages,
@@ -335,9 +329,7 @@ class Run:
             app_config_configmap=p["app_config_configmap"] if p["state"] == "present" else None,
             provider_id=p["provider_id"], base_url=p["base_url"], service_account=p["service_account"],
             token_secret=p["token_secret"], cluster_rules=p["cluster_rules"], namespace_rules=p["namespace_rules"],
-            registries=self.registries, registries_namespace=self.registries_namespace)))
-        result.pop("changed", None)
-        self.out["verify"] = result
+            registries=self.registries, registries_namespace=self.registries_namespace)
 
 
 def run(mod: Any) -> Dict[str, Any]:

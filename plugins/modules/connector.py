@@ -186,6 +186,7 @@ options:
     default: false
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -195,13 +196,6 @@ attributes:
   diff_mode:
     support: full
     details: One diff per step that changes something.
-  platform:
-    platforms: all
-    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
-  action_group:
-    support: full
-    membership:
-      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

@@ -42,6 +42,7 @@ options:
     default: true
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -50,13 +51,6 @@ attributes:
     details: Writes are sent as server-side dry runs.
   diff_mode:
     support: full
-  platform:
-    platforms: all
-    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
-  action_group:
-    support: full
-    membership:
-      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

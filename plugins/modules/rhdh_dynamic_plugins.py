@@ -68,6 +68,7 @@ options:
     default: {}
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -77,13 +78,6 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows the parsed document before and after.
-  platform:
-    platforms: all
-    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
-  action_group:
-    support: full
-    membership:
-      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

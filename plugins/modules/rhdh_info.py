@@ -48,6 +48,7 @@ options:
     default: ghcr.io/redhat-developer/rhdh-plugin-export-overlays
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -55,13 +56,6 @@ attributes:
     support: full
   diff_mode:
     support: none
-  platform:
-    platforms: all
-    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
-  action_group:
-    support: full
-    membership:
-      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

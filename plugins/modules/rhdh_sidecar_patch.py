@@ -107,6 +107,7 @@ options:
     default: 300
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -116,13 +117,6 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows C(spec.deployment.patch) and the app-config list (operator), or the pod's containers (Helm).
-  platform:
-    platforms: all
-    details: Runs wherever the Kubernetes Python client reaches the API server, usually the controller.
-  action_group:
-    support: full
-    membership:
-      - rhdh.ai_connector.ai_connector
 """
 
 EXAMPLES = r"""

@@ -8,6 +8,7 @@ import yaml
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import connector as c
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_sidecar_patch
 
@@ -107,10 +108,10 @@ def test_legacy_objects_are_the_guides_first_names_token_first():
 def test_helm_values_merge_mappings_and_replace_lists():
     sidecars = {"upstream": {"backstage": {"extraContainers": [{"name": "location"}]}}, "global": {"a": 1}}
     plugins = {"global": {"dynamic": {"plugins": [{"package": "p"}]}}}
-    merged = c.merge(sidecars, plugins)
+    merged = objects.overlay(sidecars, plugins)
     assert merged == {"upstream": {"backstage": {"extraContainers": [{"name": "location"}]}},
                       "global": {"a": 1, "dynamic": {"plugins": [{"package": "p"}]}}}
-    assert c.merge({"l": [1, 2]}, {"l": [3]}) == {"l": [3]}
+    assert objects.overlay({"l": [1, 2]}, {"l": [3]}) == {"l": [3]}
     assert sidecars["global"] == {"a": 1}  # inputs untouched
 
 
