@@ -4,8 +4,10 @@
 """Pure logic for the ``dynamic-plugins.yaml`` document RHDH reads its plugin list from.
 
 RHDH's plugin installer identifies an OCI plugin by its package without the tag
-(``oci://<repo>:!<path>``) and fails on two entries with the same identity. So entries are matched
-here by that tag-less identity: a new tag updates the entry in place, every other entry, the
+(``oci://<repo>:!<path>``) and fails on two entries with the same identity. It unpacks the plugin
+into a folder named by ``<path>``, so the same plugin pulled from a mirror (another registry host)
+lands in the same folder. So entries are matched here by the tag-less name, whatever the registry
+(``plugin_name``): a new tag or registry updates the entry in place, every other entry, the
 ``includes`` list and unknown keys are kept, and duplicates left by other tools are folded into one.
 """
 
@@ -74,6 +76,20 @@ def plugin_identity(package: Any) -> str:
     return match.group(1) if match else text
 
 
+def plugin_name(package: Any) -> str:
+    """What entries are matched by: the tag-less name of a plugin, whatever the registry host.
+
+    ``oci://ghcr.io/org/img:1.0!img`` and ``oci://mirror.example.com/rhdh/img:2.0`` are the same
+    plugin (``oci:!img``): a disconnected install that mirrors the plugins updates the entry in
+    place instead of adding a second one the installer would refuse. npm and local packages: as
+    ``plugin_identity``.
+    """
+    identity = plugin_identity(package)
+    if identity.startswith(OCI_PREFIX):
+        return "oci:!" + identity.rpartition(":!")[2]
+    return identity
+
+
 def new_document() -> Dict[str, Any]:
     """A fresh user document, as RHDH expects it: the defaults included, no plugin yet."""
     return {"includes": list(DEFAULT_INCLUDES), "plugins": []}
@@ -124,8 +140,8 @@ def ensure_plugins(doc: Dict[str, Any], desired: List[Dict[str, Any]], state: st
     entries = _entries(doc)
     changes = []  # type: List[str]
     for want in desired:
-        identity = plugin_identity(want["package"])
-        matches = [i for i, entry in enumerate(entries) if plugin_identity(entry.get("package", "")) == identity]
+        name = plugin_name(want["package"])
+        matches = [i for i, entry in enumerate(entries) if plugin_name(entry.get("package", "")) == name]
         if state == "absent":
             for index in reversed(matches):
                 changes.append("removed {0}".format(entries[index]["package"]))
@@ -168,12 +184,12 @@ def _update_entry(entry: Dict[str, Any], want: Dict[str, Any], state: str) -> Li
 
 
 def find_plugins(doc: Any, packages: List[str]) -> Dict[str, Optional[Dict[str, Any]]]:
-    """For each package, the entry of the same identity in ``doc`` (or None)."""
+    """For each package, the entry of the same plugin (``plugin_name``) in ``doc`` (or None)."""
     entries = (doc or {}).get("plugins") or [] if isinstance(doc, dict) else []
     found = {}  # type: Dict[str, Optional[Dict[str, Any]]]
     for package in packages:
-        identity = plugin_identity(package)
+        name = plugin_name(package)
         found[package] = next(
-            (e for e in entries if isinstance(e, dict) and plugin_identity(e.get("package", "")) == identity), None
+            (e for e in entries if isinstance(e, dict) and plugin_name(e.get("package", "")) == name), None
         )
     return found

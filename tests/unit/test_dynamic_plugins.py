@@ -134,6 +134,23 @@ def test_text_round_trip_add_then_remove_gives_the_original_bytes():
     assert yaml_text.dump(doc, like=added) == ORIGINAL
 
 
+@pytest.mark.parametrize("mirror", ["mirror.example.com/rhdh", "mirror.example.com:5000/a/b", "registry.local"])
+def test_a_mirror_registry_updates_the_same_plugin_in_place_whatever_the_host(mirror):
+    """A disconnected install (plugin_registry on a mirror) never gets a second entry of a plugin."""
+    mirrored = dp.plugin_package("catalog-backend-module-model-catalog", "bs_1.42.5__0.7.0", mirror)
+    doc = {"plugins": [{"package": "x"}, {"package": MC_18, "disabled": True, "pluginConfig": {"mine": 1}}]}
+    changes = dp.ensure_plugins(doc, [{"package": mirrored}])
+    assert doc["plugins"] == [{"package": "x"}, {"package": mirrored, "disabled": False, "pluginConfig": {"mine": 1}}]
+    assert changes == ["updated {0} to {1}".format(MC_18, mirrored), "enabled {0}".format(mirrored)]
+    assert dp.ensure_plugins(doc, [{"package": mirrored}]) == []
+    assert dp.find_plugins(doc, [MC_19])[MC_19]["package"] == mirrored
+    # back to the public registry: the same entry again, not a second one
+    dp.ensure_plugins(doc, [{"package": MC_19}])
+    assert [e["package"] for e in doc["plugins"]] == ["x", MC_19]
+    dp.ensure_plugins(doc, [{"package": mirrored}], "absent")
+    assert doc["plugins"] == [{"package": "x"}]
+
+
 def test_find_plugins_matches_by_identity():
     doc = {"plugins": [{"package": MC_18, "disabled": True}]}
     found = dp.find_plugins(doc, [MC_19, TD_19])
@@ -144,7 +161,8 @@ def test_find_plugins_matches_by_identity():
 
 names = st.sampled_from(["a", "b", "img", "plugin-x", "my-plugin"])
 tags = st.sampled_from(["1.0", "2.0", "bs_1.42.5__0.7.0", "latest"])
-oci = st.builds(lambda n, t, sub: "oci://quay.io/org/{0}:{1}{2}".format(n, t, "!" + n if sub else ""), names, tags, st.booleans())
+hosts = st.sampled_from(["quay.io/org", "mirror.example.com/rhdh", "registry:5000/a/b"])
+oci = st.builds(lambda h, n, t, sub: "oci://{0}/{1}:{2}{3}".format(h, n, t, "!" + n if sub else ""), hosts, names, tags, st.booleans())
 local = st.builds(lambda n: "./dynamic-plugins/dist/" + n, names)
 npm = st.builds("@scope/{0}@{1}".format, names, tags)
 packages = st.one_of(oci, local, npm)
@@ -157,7 +175,7 @@ entries = st.builds(
 def unique_by_identity(items):
     seen, out = set(), []
     for item in items:
-        ident = dp.plugin_identity(item["package"])
+        ident = dp.plugin_name(item["package"])
         if ident not in seen:
             seen.add(ident)
             out.append(item)
@@ -182,22 +200,22 @@ def test_merging_twice_equals_merging_once(doc, want, state):
 @settings(max_examples=200, deadline=None)
 @given(docs, wanted)
 def test_foreign_entries_survive_untouched(doc, want):
-    idents = {dp.plugin_identity(w["package"]) for w in want}
-    foreign = [e for e in doc["plugins"] if dp.plugin_identity(e["package"]) not in idents]
+    idents = {dp.plugin_name(w["package"]) for w in want}
+    foreign = [e for e in doc["plugins"] if dp.plugin_name(e["package"]) not in idents]
     merged = copy.deepcopy(doc)
     dp.ensure_plugins(merged, want)
-    assert [e for e in merged["plugins"] if dp.plugin_identity(e["package"]) not in idents] == foreign
+    assert [e for e in merged["plugins"] if dp.plugin_name(e["package"]) not in idents] == foreign
     assert merged["other"] == 1 and merged["includes"] == doc["includes"]
     for w in want:  # exactly one entry per wanted identity, enabled, with the wanted package
-        hits = [e for e in merged["plugins"] if dp.plugin_identity(e["package"]) == dp.plugin_identity(w["package"])]
+        hits = [e for e in merged["plugins"] if dp.plugin_name(e["package"]) == dp.plugin_name(w["package"])]
         assert len(hits) == 1 and hits[0]["package"] == w["package"] and not hits[0].get("disabled")
 
 
 @settings(max_examples=200, deadline=None)
 @given(docs, wanted)
 def test_removal_after_addition_restores_the_original(doc, want):
-    idents = {dp.plugin_identity(w["package"]) for w in want}
-    doc["plugins"] = [e for e in doc["plugins"] if dp.plugin_identity(e["package"]) not in idents]
+    idents = {dp.plugin_name(w["package"]) for w in want}
+    doc["plugins"] = [e for e in doc["plugins"] if dp.plugin_name(e["package"]) not in idents]
     merged = copy.deepcopy(doc)
     dp.ensure_plugins(merged, want)
     dp.ensure_plugins(merged, want, "absent")
