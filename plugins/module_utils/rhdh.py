@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from typing import Any, Dict, List, Optional
+import base64
+import gzip
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
@@ -16,6 +19,10 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import 
 BACKSTAGE_GROUP = "rhdh.redhat.com"
 HELM_NAME_LABEL = "app.kubernetes.io/name"
 HELM_INSTANCE_LABEL = "app.kubernetes.io/instance"
+RHDH_CSV_PREFIX = "rhdh-operator."
+#: Where the RHDH operator's ClusterServiceVersion is found, besides RHDH's own namespace (OLM copies
+#: the CSV into every namespace the operator watches).
+RHDH_OPERATOR_NAMESPACES = ("rhdh-operator", "openshift-operators")
 
 
 def backstage_api_version(mod) -> Optional[str]:
@@ -72,8 +79,16 @@ def summarize_workload(workload: Optional[Dict[str, Any]]) -> Optional[Dict[str,
     }
 
 
-def find(mod, namespace: str, name: Optional[str] = None, install_type: str = "auto") -> Dict[str, Any]:
-    """Everything the connector needs to know about the RHDH instance in ``namespace``."""
+def find(mod, namespace: str, name: Optional[str] = None, install_type: str = "auto",
+         rhdh_version: Optional[str] = None) -> Dict[str, Any]:
+    """Everything the connector needs to know about the RHDH instance in ``namespace``.
+
+    ``rhdh_version`` is the release the user gave (checked before any request); without it the
+    release is read from the workload's image tag, then the RHDH operator's ClusterServiceVersion and
+    the served Backstage versions (operator installs) or the RHDH chart's version (Helm installs).
+    ``rhdh_version_source`` says which decided.
+    """
+    given = rules.normalize_rhdh_version(rhdh_version)
     api_version = backstage_api_version(mod)
     if install_type in ("auto", "operator") and api_version:
         crs = mod.list(api_version, "Backstage", namespace)
@@ -85,21 +100,74 @@ def find(mod, namespace: str, name: Optional[str] = None, install_type: str = "a
                 fix="name the one to connect (rhoai_connector_rhdh_name / the name option)",
             )
         if crs:
-            return _operator_info(mod, api_version, crs[0])
+            return _operator_info(mod, api_version, crs[0], given)
     if install_type == "operator":
         raise ConnectorError(
             "no Backstage{0} in namespace {1}{2}".format(
                 " " + name if name else "", namespace, "" if api_version else " (the API server does not serve rhdh.redhat.com)"),
             fix="check the namespace and name, or set the install type to helm",
         )
-    return _helm_info(mod, namespace, name)
+    return _helm_info(mod, namespace, name, given)
 
 
-def _operator_info(mod, api_version: str, cr: Dict[str, Any]) -> Dict[str, Any]:
+def operator_csvs(mod, namespace: str) -> List[Tuple[str, str]]:
+    """(namespace, name) of the RHDH operator's ClusterServiceVersions that this identity may read."""
+    if not mod.served_versions("operators.coreos.com"):
+        return []
+    for where in (namespace,) + RHDH_OPERATOR_NAMESPACES:
+        try:
+            csvs = mod.list("operators.coreos.com/v1alpha1", "ClusterServiceVersion", where)
+        except ConnectorError:
+            continue  # optional: a namespace this identity may not read
+        found = [(where, c["metadata"]["name"]) for c in csvs if c["metadata"]["name"].startswith(RHDH_CSV_PREFIX)]
+        if found:
+            return found
+    return []
+
+
+def helm_release_chart(secret: Dict[str, Any]) -> Optional[str]:
+    """``<chart name>-<chart version>`` of a Helm release Secret (``sh.helm.release.v1.<release>.v<N>``).
+
+    Helm stores the release as base64 of gzipped JSON in ``data.release`` (itself base64 in the
+    Secret). That is the RHDH chart's own version; the ``helm.sh/chart`` label of the Deployment is the
+    ``upstream`` subchart's (``backstage-2.6.1``), which says nothing about the RHDH release.
+    """
+    try:
+        raw = base64.b64decode(base64.b64decode((secret.get("data") or {}).get("release") or ""))
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        meta = (json.loads(raw.decode("utf-8")).get("chart") or {}).get("metadata") or {}
+    except (ValueError, TypeError, OSError, AttributeError):
+        return None
+    if not meta.get("name") or not meta.get("version"):
+        return None
+    return "{0}-{1}".format(meta["name"], meta["version"])
+
+
+def helm_chart(mod, namespace: str, release: str) -> Optional[Tuple[str, str]]:
+    """(RHDH chart name-version, where it was read) from the deployed Helm release, if readable."""
+    try:
+        secrets = mod.list("v1", "Secret", namespace, label_selector="owner=helm,name={0},status=deployed".format(release))
+    except ConnectorError:
+        return None  # optional: listing Secrets may be forbidden; the image tag or the given version decide
+    for secret in secrets:
+        chart = helm_release_chart(secret)
+        if chart:
+            return chart, "Secret {0}/{1}".format(namespace, secret["metadata"]["name"])
+    return None
+
+
+def _operator_info(mod, api_version: str, cr: Dict[str, Any], given: Optional[str] = None) -> Dict[str, Any]:
     name, namespace = cr["metadata"]["name"], cr["metadata"]["namespace"]
     app = (cr.get("spec") or {}).get("application") or {}
     workload = workload_of_cr(mod, cr)
-    rhdh_version = rules.rhdh_version_from(image=app.get("image") or _backend_image(workload))
+    image = app.get("image") or _backend_image(workload)
+    rhdh_version, source = rules.detect_rhdh_version(given, image)
+    if rhdh_version is None:
+        # OLM installs pin the image by digest: the operator's CSV names the release, the served
+        # Backstage versions narrow it down (read only when needed).
+        rhdh_version, source = rules.detect_rhdh_version(
+            None, image, operator_csvs(mod, namespace), mod.served_versions(BACKSTAGE_GROUP))
     return {
         "install_type": "operator",
         "namespace": namespace,
@@ -115,11 +183,12 @@ def _operator_info(mod, api_version: str, cr: Dict[str, Any]) -> Dict[str, Any]:
         "operator_plugins_configmap": "backstage-dynamic-plugins-" + name,
         "app_config_configmaps": [c.get("name") for c in (app.get("appConfig") or {}).get("configMaps") or []],
         "rhdh_version": rhdh_version,
+        "rhdh_version_source": source,
         "helm_release": None,
     }
 
 
-def _helm_info(mod, namespace: str, name: Optional[str]) -> Dict[str, Any]:
+def _helm_info(mod, namespace: str, name: Optional[str], given: Optional[str] = None) -> Dict[str, Any]:
     deployments = mod.list("apps/v1", "Deployment", namespace)
     candidates = [d for d in deployments if BACKEND_CONTAINER in [c.get("name") for c in pod_spec(d).get("containers") or []]]
     if name:
@@ -157,6 +226,10 @@ def _helm_info(mod, namespace: str, name: Optional[str]) -> Dict[str, Any]:
         cm = (volume.get("configMap") or {}).get("name")
         if cm and "app-config" in cm:
             app_configs.append(cm)
+    image = _backend_image(deployment)
+    rhdh_version, source = rules.detect_rhdh_version(given, image)
+    if rhdh_version is None:
+        rhdh_version, source = rules.detect_rhdh_version(None, image, chart=helm_chart(mod, namespace, release))
     return {
         "install_type": "helm",
         "namespace": namespace,
@@ -166,7 +239,8 @@ def _helm_info(mod, namespace: str, name: Optional[str]) -> Dict[str, Any]:
         "dynamic_plugins_configmap": "{0}-dynamic-plugins".format(release),
         "operator_plugins_configmap": None,
         "app_config_configmaps": app_configs,
-        "rhdh_version": rules.rhdh_version_from(image=_backend_image(deployment), chart=labels.get("helm.sh/chart")),
+        "rhdh_version": rhdh_version,
+        "rhdh_version_source": source,
         "helm_release": release,
     }
 

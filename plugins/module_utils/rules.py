@@ -159,25 +159,116 @@ def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
     return [v for v in verdicts if v["status"] == "fail"]
 
 
+#: The Backstage CRD versions each RHDH release serves (there is no conversion webhook between them).
+SERVED_BACKSTAGE_VERSIONS = {
+    "1.8": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"),
+    "1.9": ("v1alpha3", "v1alpha4", "v1alpha5"),
+    "1.10": ("v1alpha4", "v1alpha5"),
+}
+#: Version lines of Red Hat's RHDH chart (``backstage`` from rhdh-chart) by RHDH release. The chart
+#: published on charts.openshift.io (``redhat-developer-hub``) follows the RHDH version itself.
+RHDH_CHART_LINES = {(4, 5): "1.8"}
+FIRST_CONNECTOR_RHDH = (1, 8)
+_GIVEN_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
+
+
+def normalize_rhdh_version(value: Any) -> Optional[str]:
+    """A given RHDH release as ``major.minor`` (``1.8.2`` -> ``1.8``, ``1.10.0`` -> ``1.10``); None when unset.
+
+    A number is refused: an unquoted ``1.10`` in YAML is the float 1.1, and RHDH 1.1 is older than
+    any release the connector supports, so ``1.1`` is refused with the hint to quote the value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    match = _GIVEN_VERSION.match(text)
+    if not match:
+        raise ConnectorError(
+            "the RHDH version {0!r} is not a release number".format(value),
+            fix="set rhoai_connector_rhdh_version to one of {0} (quoted), or leave it empty to detect it".format(
+                ", ".join(SIDECAR_MODE_RHDH)))
+    major, minor = int(match.group(1)), int(match.group(2))
+    if (major, minor) < FIRST_CONNECTOR_RHDH:
+        hint = ""
+        if minor < 10 and (major, minor * 10) >= FIRST_CONNECTOR_RHDH:
+            hint = ("; an unquoted {0}.{1}0 in YAML is read as the number {0}.{1}: quote it "
+                    "(rhoai_connector_rhdh_version: '{0}.{1}0')".format(major, minor))
+        raise ConnectorError(
+            "the RHDH version {0} is older than {1}.{2}, the first release the connector supports{3}".format(
+                text, FIRST_CONNECTOR_RHDH[0], FIRST_CONNECTOR_RHDH[1], hint),
+            fix="give the release as a quoted string: one of {0}".format(", ".join(SIDECAR_MODE_RHDH)))
+    return "{0}.{1}".format(major, minor)
+
+
 def rhdh_version_from(image: Any = None, chart: Any = None, csv: Any = None) -> Optional[str]:
-    """``"1.8"`` from an RHDH image tag (``rhdh-hub-rhel9:1.8``, ``rhdh:next-1.10``), a Helm chart label
-    (``backstage-1.8.2``, ``redhat-developer-hub-1.9.0``) or an operator CSV name; None when unknown."""
-    candidates = []
+    """``"1.8"`` from an RHDH image tag (``rhdh-hub-rhel9:1.8``, ``rhdh:next-1.10``), the RHDH chart's
+    name-version (``backstage-4.5.16``, ``redhat-developer-hub-1.9.0``) or an operator CSV name
+    (``rhdh-operator.v1.8.2``); None when unknown. An image pinned by digest has no tag to read."""
     if image:
         tag = str(image).split("@", 1)[0].rpartition("/")[2].partition(":")[2]
-        candidates.append(tag)
+        version = parse_version(tag)
+        if version and version[0] == 1:
+            return "{0}.{1}".format(version[0], version[1])
     if chart:
-        candidates.append(str(chart).rpartition("-")[2])
+        name, _sep, number = str(chart).rpartition("-")
+        version = parse_version(number)
+        if version and name == "backstage":
+            return RHDH_CHART_LINES.get(version[:2])
+        if version and version[0] == 1:
+            return "{0}.{1}".format(version[0], version[1])
     if csv:
-        candidates.append(str(csv))
-    for text in candidates:
-        version = parse_version(text)
+        version = parse_version(csv)
         if version and version[0] == 1:
             return "{0}.{1}".format(version[0], version[1])
     return None
 
 
-def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def rhdh_version_from_served(served: Any) -> Optional[str]:
+    """The RHDH release whose Backstage CRD serves exactly ``served`` (e.g. v1alpha4+v1alpha5 -> 1.10)."""
+    have = set(served or [])
+    for release, versions in SERVED_BACKSTAGE_VERSIONS.items():
+        if have == set(versions):
+            return release
+    return None
+
+
+def detect_rhdh_version(given: Any = None, image: Any = None, csvs: Any = (), served: Any = None,
+                        chart: Any = None) -> Tuple[Optional[str], str]:
+    """(release, the source that decided it), trying in order: the given version, the workload image's
+    tag, the RHDH operator's ClusterServiceVersion, the served Backstage versions, the RHDH chart's
+    version (Helm). The release is None when no source tells it; the source then lists what was tried.
+
+    ``csvs`` are ``(namespace, name)`` pairs; ``chart`` is ``(name-version, where)`` of the RHDH chart.
+    """
+    version = normalize_rhdh_version(given)
+    if version:
+        return version, "given (rhoai_connector_rhdh_version {0})".format(given)
+    tried = []
+    if image:
+        version = rhdh_version_from(image=image)
+        if version:
+            return version, "the tag of image {0}".format(image)
+        tried.append("image {0} has no release tag".format(image))
+    for namespace, name in csvs or ():
+        version = rhdh_version_from(csv=name)
+        if version:
+            return version, "ClusterServiceVersion {0}/{1}".format(namespace, name)
+    if served is not None:
+        version = rhdh_version_from_served(served)
+        if version:
+            return version, "the served Backstage versions ({0})".format(", ".join(served))
+        tried.append("no RHDH operator ClusterServiceVersion readable, and served Backstage versions {0} fit no "
+                     "known release".format(", ".join(served) or "none"))
+    if chart:
+        version = rhdh_version_from(chart=chart[0])
+        if version:
+            return version, "the RHDH chart {0} ({1})".format(chart[0], chart[1])
+        tried.append("chart {0} has no known RHDH release".format(chart[0]))
+    return None, "; ".join(tried) or "nothing to read it from"
+
+
+def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] = None,
+                source: Optional[str] = None) -> Dict[str, str]:
     """The plugin tags for an RHDH release, or the explicit ones; a clear error when neither fits."""
     if explicit:
         missing = [name for name in CONNECTOR_PLUGINS if not explicit.get(name)]
@@ -198,7 +289,7 @@ def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] 
         elif rhdh_version:
             why = "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known)
         else:
-            why = "the RHDH version could not be told from the workload's image, the Helm chart label or the operator"
+            why = "the RHDH version could not be told ({0})".format(source or "from the workload's image, the operator or the chart")
         raise ConnectorError(
             why,
             fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known),

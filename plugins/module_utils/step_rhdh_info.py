@@ -14,11 +14,10 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import Co
 
 def run(mod):
     params = mod.params
-    info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"])
-    if params["rhdh_version"]:
-        info["rhdh_version"] = params["rhdh_version"]
+    rules.normalize_rhdh_version(params["rhdh_version"])  # a bad version is refused before any request
+    info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"], params["rhdh_version"])
     try:
-        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"])
+        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"], info["rhdh_version_source"])
         info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], params["plugin_registry"])
     except ConnectorError as err:
         info["plugin_tags"] = None

@@ -54,7 +54,10 @@ options:
     choices: [auto, operator, helm]
     default: auto
   rhdh_version:
-    description: RHDH release (V(1.8), V(1.9), V(1.10)); empty - told from the workload's image.
+    description:
+      - RHDH release (V(1.8), V(1.9), V(1.10); V(1.8.2) counts as V(1.8); V(1.1), an unquoted 1.10, is refused).
+      - Empty - told from the workload's image tag, else the RHDH operator's ClusterServiceVersion, else the served
+        Backstage versions (operator installs) or the RHDH chart's version (Helm installs).
     type: str
   plugin_tags:
     description: Plugin tags by plugin short name, overriding those of the release.

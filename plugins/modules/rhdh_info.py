@@ -36,7 +36,9 @@ options:
     default: auto
   rhdh_version:
     description:
-      - The RHDH release (C(1.8), C(1.9), C(1.10)) when it cannot be told from the workload's image.
+      - The RHDH release (C(1.8), C(1.9), C(1.10); C(1.8.2) counts as C(1.8); C(1.1), an unquoted 1.10, is refused)
+        when it cannot be told from the workload's image tag, the RHDH operator's ClusterServiceVersion, the served
+        Backstage versions (operator installs) or the RHDH chart's version (Helm installs).
     type: str
   plugin_tags:
     description:
@@ -105,6 +107,11 @@ app_config_configmaps:
   elements: str
 rhdh_version:
   description: The RHDH release (C(1.8)), or null when it could not be told.
+  returned: always
+  type: str
+rhdh_version_source:
+  description: Which source decided RV(rhdh_version) (given, image tag, ClusterServiceVersion, served Backstage versions,
+    RHDH chart), or what was tried when none could.
   returned: always
   type: str
 plugin_tags:

@@ -65,12 +65,86 @@ def test_odh_skips_rhoai_version_rules():
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:1.8"}, "1.8"),
     ({"image": "registry.redhat.io/rhdh/rhdh-hub-rhel9:1.9-123"}, "1.9"),
     ({"image": "quay.io/rhdh-community/rhdh:next-1.10"}, "1.10"),
-    ({"image": "quay.io/rhdh/rhdh-hub-rhel9@sha256:abc", "chart": "backstage-1.8.2"}, "1.8"),
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9@sha256:abc", "chart": "backstage-4.5.16"}, "1.8"),
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9@sha256:abc", "chart": "redhat-developer-hub-1.9.0"}, "1.9"),
+    # the upstream subchart's label (on the Helm Deployment) names no RHDH release
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9@sha256:abc", "chart": "backstage-2.6.1"}, None),
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:latest", "csv": "rhdh-operator.v1.10.1"}, "1.10"),
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:latest"}, None),
 ])
 def test_rhdh_version_detection(kw, expected):
     assert rules.rhdh_version_from(**kw) == expected
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("1.8.2", "1.8"), ("1.10.0", "1.10"), ("1.10", "1.10"), ("v1.9", "1.9"), (" 1.9 ", "1.9"), ("1.8", "1.8"),
+    ("", None), (None, None),
+])
+def test_given_rhdh_versions_are_normalised(given, expected):
+    assert rules.normalize_rhdh_version(given) == expected
+
+
+@pytest.mark.parametrize("given", ["1.1", 1.1])
+def test_a_yaml_float_from_an_unquoted_1_10_is_refused_with_the_hint(given):
+    with pytest.raises(ConnectorError) as err:
+        rules.normalize_rhdh_version(given)
+    msg = str(err.value)
+    assert "older than 1.8" in msg and "unquoted 1.10 in YAML is read as the number 1.1" in msg
+    assert "'1.10'" in msg and "Fix:" in msg
+
+
+@pytest.mark.parametrize("given", ["latest", "1", "one.eight"])
+def test_a_given_version_that_is_no_release_number_is_refused(given):
+    with pytest.raises(ConnectorError, match="is not a release number"):
+        rules.normalize_rhdh_version(given)
+
+
+DIGEST = "registry.redhat.io/rhdh/rhdh-hub-rhel9@sha256:" + "a" * 64
+SERVED_18 = ["v1alpha4", "v1alpha1", "v1alpha2", "v1alpha3"]
+SERVED_19 = ["v1alpha5", "v1alpha3", "v1alpha4"]
+SERVED_110 = ["v1alpha5", "v1alpha4"]
+
+
+@pytest.mark.parametrize("kw, version, source", [
+    # OLM: the image is pinned by digest; the operator's CSV names the release ...
+    ({"image": DIGEST, "csvs": [("rhdh-operator", "rhdh-operator.v1.8.2")], "served": SERVED_110},
+     "1.8", "ClusterServiceVersion rhdh-operator/rhdh-operator.v1.8.2"),
+    # ... and without a readable CSV the served Backstage versions narrow it down
+    ({"image": DIGEST, "served": SERVED_18}, "1.8", "the served Backstage versions"),
+    ({"image": DIGEST, "served": SERVED_19}, "1.9", "the served Backstage versions"),
+    ({"image": DIGEST, "served": SERVED_110}, "1.10", "the served Backstage versions"),
+    # a tag that names the release comes first; a given version before everything
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9:1.9", "csvs": [("ns", "rhdh-operator.v1.10.0")]}, "1.9", "the tag of image"),
+    ({"given": "1.10.1", "image": "quay.io/rhdh/rhdh-hub-rhel9:1.8"}, "1.10", "given (rhoai_connector_rhdh_version 1.10.1)"),
+    # Helm: the RHDH chart's version
+    ({"image": DIGEST, "chart": ("backstage-4.5.16", "Secret ai-rhdh/sh.helm.release.v1.rhdh.v1")}, "1.8",
+     "the RHDH chart backstage-4.5.16 (Secret ai-rhdh/sh.helm.release.v1.rhdh.v1)"),
+])
+def test_rhdh_version_sources_in_order_and_which_decided(kw, version, source):
+    found, said = rules.detect_rhdh_version(**kw)
+    assert found == version and said.startswith(source), said
+
+
+def test_no_source_tells_the_version_and_the_error_says_what_was_tried():
+    found, said = rules.detect_rhdh_version(image=DIGEST, served=["v1alpha6", "v1alpha5"])
+    assert found is None
+    assert "has no release tag" in said and "v1alpha6, v1alpha5 fit no known release" in said
+    with pytest.raises(ConnectorError, match="fit no known release"):
+        rules.plugin_tags(found, None, said)
+
+
+def test_helm_release_secret_gives_the_rhdh_charts_version():
+    import base64
+    import gzip
+    import json
+
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh
+
+    release = {"name": "rhdh", "chart": {"metadata": {"name": "backstage", "version": "4.5.16"}}}
+    helm_text = base64.b64encode(gzip.compress(json.dumps(release).encode()))  # what Helm stores
+    secret = {"metadata": {"name": "sh.helm.release.v1.rhdh.v1"}, "data": {"release": base64.b64encode(helm_text).decode()}}
+    assert rhdh.helm_release_chart(secret) == "backstage-4.5.16"
+    assert rhdh.helm_release_chart({"data": {"release": "not base64!"}}) is None
 
 
 def test_plugin_tags_by_version_and_explicit():
