@@ -15,11 +15,14 @@ __metaclass__ = type
 
 import copy
 import json
+import os
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs, rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
 try:
@@ -42,6 +45,7 @@ except ImportError:  # pragma: no cover - urllib3 comes with the kubernetes clie
 
 
 try:
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic.exceptions import (
         ConflictError,
         DynamicApiError,
@@ -64,6 +68,9 @@ except ImportError:  # pragma: no cover - AnsibleK8SModule reports the missing l
     class ResourceNotFoundError(Exception):  # type: ignore[no-redef]
         """Stand-in for kubernetes.dynamic.exceptions.ResourceNotFoundError."""
 
+    class ApiException(Exception):  # type: ignore[no-redef]
+        """Stand-in for kubernetes.client.exceptions.ApiException."""
+
 USER_AGENT = "rhdh.ai_connector"
 MANAGED_BY = "rhdh.ai_connector"
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "rhdh-rhoai-connector"}
@@ -85,6 +92,15 @@ def api_message(exc: Exception) -> str:
     return to_native(getattr(exc, "summary", lambda: exc)() if hasattr(exc, "summary") else exc)
 
 
+class BlankIsUnsetModule(AnsibleModule):
+    """AnsibleModule that reads an option given as ``""`` as not given (AAP sends ``""`` for a survey
+    question left empty), before type checks and defaults: see ``inputs.blank_is_unset``."""
+
+    def _load_params(self):
+        super(BlankIsUnsetModule, self)._load_params()
+        self.params = inputs.blank_is_unset(self.params)
+
+
 class ConnectorModule:
     """An Ansible module of this collection: kubernetes.core's auth options plus its own."""
 
@@ -92,6 +108,7 @@ class ConnectorModule:
         spec = copy.deepcopy(AUTH_ARG_SPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
+        kwargs.setdefault("module_class", BlankIsUnsetModule)
         self.module = AnsibleK8SModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
@@ -280,6 +297,14 @@ class ConnectorModule:
     def _api_error(self, exc: Exception, verb: str, what: str) -> ConnectorError:
         status = getattr(exc, "status", None)
         message = api_message(exc)
+        if status == 401:
+            return ConnectorError(
+                "the API server at {0} refused the credentials (401 Unauthorized) when asked to {1} {2}".format(
+                    self.api_server(), verb, what),
+                fix="the token or client certificate is wrong or has expired: log in again (oc login) or renew the token "
+                    "given as api_key / K8S_AUTH_API_KEY (in AAP, the credential's token), and check that the "
+                    "kubeconfig/context or host names this cluster",
+            )
         if status == 403:
             return ConnectorError(
                 "forbidden: cannot {0} {1}: {2}".format(verb, what, message),
@@ -301,8 +326,20 @@ class ConnectorModule:
         """Run ``body`` and exit with its result; a ConnectorError becomes a clear failure.
 
         What the error carries in ``partial`` (what a run of several steps did before it) is
-        returned with the failure.
+        returned with the failure. Names are checked first: nothing is sent before they pass.
         """
+        problems = inputs.invalid_names(self.params)
+        if problems:
+            self.fail(ConnectorError(
+                "; ".join(problems) + "; nothing was sent to the cluster",
+                fix="correct the option named (role variable rhoai_connector_<option>; the RHDH namespace is "
+                    "rhoai_connector_rhdh_namespace, the Backstage CR or Helm release rhoai_connector_rhdh_name)"))
+            return
+        try:
+            rules.normalize_rhdh_version(self.params.get("rhdh_version"))  # 1.1 (an unquoted 1.10) and the like
+        except ConnectorError as err:
+            self.fail(err)
+            return
         try:
             result = body()
         except ConnectorError as err:
@@ -311,13 +348,31 @@ class ConnectorModule:
         except TransportError as exc:
             self.fail(self.unreachable(exc))
             return
+        except (DynamicApiError, ApiException) as exc:
+            # what the client's own discovery raised before any step could name the request
+            self.fail(self._api_error(exc, "discover", "the API groups"))
+            return
         self.exit(**result)
+
+    def api_server(self) -> str:
+        """The API server's URL, wherever it came from: the client, the host option, K8S_AUTH_HOST (what
+        AAP's credential injects), or the kubeconfig the client loaded (before its first request failed)."""
+        host = getattr(getattr(self._client, "configuration", None), "host", None)
+        host = host or self.params.get("host") or os.environ.get("K8S_AUTH_HOST")
+        if not host:
+            try:
+                from kubernetes.client import Configuration
+
+                loaded = Configuration.get_default_copy().host
+                host = loaded if loaded and loaded != "http://localhost" else None
+            except Exception:  # noqa: BLE001 - only a better message is at stake
+                host = None
+        return host or "(the kubeconfig's current context)"
 
     def unreachable(self, exc: Exception) -> ConnectorError:
         """The API server did not answer (refused, timed out, TLS failed): say where and what to check."""
-        host = getattr(getattr(self._client, "configuration", None), "host", None) or self.params.get("host") or "?"
         return ConnectorError(
-            "cannot reach the API server at {0}: {1}".format(host, to_native(exc)),
+            "cannot reach the API server at {0}: {1}".format(self.api_server(), to_native(exc)),
             fix="check that the cluster is up and that the kubeconfig/context, or host, ca_cert and validate_certs, point at it",
         )
 

@@ -102,12 +102,26 @@ def find(mod, namespace: str, name: Optional[str] = None, install_type: str = "a
         if crs:
             return _operator_info(mod, api_version, crs[0], given)
     if install_type == "operator":
+        missing_namespace(mod, namespace)
         raise ConnectorError(
             "no Backstage{0} in namespace {1}{2}".format(
                 " " + name if name else "", namespace, "" if api_version else " (the API server does not serve rhdh.redhat.com)"),
             fix="check the namespace and name, or set the install type to helm",
         )
     return _helm_info(mod, namespace, name, given)
+
+
+def missing_namespace(mod, namespace: str) -> None:
+    """Refuse a namespace that does not exist, naming it as missing (not as a namespace without RHDH)."""
+    try:
+        found = mod.get("v1", "Namespace", namespace)
+    except ConnectorError:
+        return  # may not be read by this identity: the caller's own message stands
+    if found is None:
+        raise ConnectorError(
+            "namespace {0} does not exist".format(namespace),
+            fix="set rhoai_connector_rhdh_namespace (the namespace option) to the namespace RHDH runs in",
+        )
 
 
 def operator_csvs(mod, namespace: str) -> List[Tuple[str, str]]:
@@ -195,6 +209,7 @@ def _helm_info(mod, namespace: str, name: Optional[str], given: Optional[str] = 
         wanted = {name, helm_deployment_name(name)}
         candidates = [d for d in candidates if d["metadata"]["name"] in wanted]
     if not candidates:
+        missing_namespace(mod, namespace)
         raise ConnectorError(
             "no RHDH found in namespace {0}{1}: no Backstage custom resource and no Deployment with a {2} container".format(
                 namespace, " named " + name if name else "", BACKEND_CONTAINER),
