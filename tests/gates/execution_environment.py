@@ -1,30 +1,42 @@
 """Gate: the execution environment definition turns into a complete ansible-builder build context.
 
 ``ansible-builder create`` runs offline (no container engine, no registry): it writes the
-Containerfile and the ``_build`` folder. This checks what it wrote, then installs the collection
-artifact from that context and runs the context's own ``introspect.py`` on it, as the image build
-does, to see the collection's ``meta/execution-environment.yml`` deliver its Python requirements.
+Containerfile and the ``_build`` folder. This checks the definition (AAP 2.5's base image, ansible-core
+and ansible-runner pinned to the series AAP 2.5 ships, ``requires_ansible`` agreeing, openshift-clients
+excluded) and what ``create`` wrote, then installs the collection artifact from that context beside
+kubernetes.core and runs the context's own ``introspect.py`` on them with the Containerfile's own
+arguments, as the image build does: the collection's ``meta/execution-environment.yml`` delivers its
+Python requirements, and kubernetes.core's ``openshift-clients`` lines are left out.
+The image itself is built and used by the tests in ``tests/ee/`` (``scripts/ee``).
 
     python tests/gates/execution_environment.py
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
-import json
 import tempfile
 from pathlib import Path
 
 import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from installed import ROOT, GateError, _bin, _run, build_collection, install_tarball, version  # noqa: E402
 
 EE_FILES = ("execution-environment.yml", "requirements.txt", "bindep.txt")
+BASE_IMAGE = "registry.redhat.io/ansible-automation-platform-25/ee-minimal-rhel9:latest"
+# What AAP 2.5 ships: ansible-core 2.16 and ansible-runner 2.4.
+AAP_SERIES = {"ansible_core": ("ansible-core", "2.16"), "ansible_runner": ("ansible-runner", "2.4")}
+# kubernetes.core's bindep.txt lines that ee-minimal-rhel9 cannot install (kubernetes.core #537, #1141).
+EXCLUDED_SYSTEM = "openshift-clients"
 
 
 def _load(path: Path) -> dict:
@@ -47,7 +59,35 @@ def check_definition() -> dict:
     wanted = f"collections/rhdh-ai_connector-{version()}.tar.gz"
     if wanted not in names or "kubernetes.core" not in names:
         raise GateError(f"execution-environment.yml should install kubernetes.core and {wanted}: {sorted(names)}")
+    if ee["images"]["base_image"]["name"] != BASE_IMAGE:
+        raise GateError(f"the base image should be AAP 2.5's {BASE_IMAGE}: {ee['images']['base_image']}")
+    check_pins(ee["dependencies"], _load(ROOT / "meta" / "runtime.yml")["requires_ansible"])
+    excluded = (ee["dependencies"].get("exclude") or {}).get("system") or []
+    if EXCLUDED_SYSTEM not in excluded:
+        raise GateError(f"dependencies.exclude.system should name {EXCLUDED_SYSTEM}: {excluded}")
     return ee
+
+
+def pinned_series(spec: str, package: str) -> str:
+    """The major.minor series a ``package~=X.Y.Z`` (or ``==X.Y.*``) pin allows, or an error."""
+    match = re.fullmatch(rf"{re.escape(package)}\s*(~=\s*(\d+\.\d+)\.\d+|==\s*(\d+\.\d+)\.\*)", spec.strip())
+    if not match:
+        raise GateError(f"{spec!r} should pin {package} to one series (~=X.Y.Z)")
+    return match.group(2) or match.group(3)
+
+
+def check_pins(dependencies: dict, requires_ansible: str) -> None:
+    """ansible-core and ansible-runner pinned to AAP 2.5's series; requires_ansible admits that
+    series and starts with it (a lower bound below 2.16 would promise cores the EE never runs)."""
+    for key, (package, series) in AAP_SERIES.items():
+        spec = (dependencies.get(key) or {}).get("package_pip", "")
+        if pinned_series(spec, package) != series:
+            raise GateError(f"dependencies.{key} should pin {package} to {series} (AAP 2.5): {spec!r}")
+    core = AAP_SERIES["ansible_core"][1]
+    specifiers = SpecifierSet(requires_ansible)
+    major, minor = (int(x) for x in core.split("."))
+    if not specifiers.contains(Version(f"{core}.0")) or specifiers.contains(Version(f"{major}.{minor - 1}.99")):
+        raise GateError(f"meta/runtime.yml requires_ansible {requires_ansible!r} should start at the EE's ansible-core {core}")
 
 
 def create_context(work: Path) -> Path:
@@ -100,19 +140,54 @@ def check_context(context: Path, ee: dict) -> Path:
     return tarball
 
 
-def check_introspection(context: Path, tarball: Path, work: Path) -> str:
-    """Install the context's artifact and let the context's introspect.py read its EE metadata."""
-    collections = work / "collections"
-    install_tarball(tarball, collections)
-    cmd = [sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect", str(collections)]
-    out = subprocess.run(cmd, text=True, capture_output=True, check=False)
+def kubernetes_core_source() -> Path:
+    """kubernetes.core as the ``ansible`` package of this Python carries it (Galaxy is out of reach)."""
+    import ansible_collections
+
+    for base in ansible_collections.__path__:
+        path = Path(base) / "kubernetes" / "core"
+        if (path / "MANIFEST.json").is_file():
+            return path
+    raise GateError("kubernetes.core is not in this Python's ansible package")
+
+
+def introspect(context: Path, collections: Path, excluding: bool) -> dict:
+    """The context's introspect.py on ``collections``, with the Containerfile's own arguments (the
+    exclusion file only when ``excluding``)."""
+    containerfile = (context / "Containerfile").read_text(encoding="utf-8")
+    line = next((x for x in containerfile.splitlines() if "introspect.py introspect" in x), "")
+    args = [a for a in line.split() if a.startswith("--user-") or (excluding and a.startswith("--exclude-"))]
+    if excluding and f"--exclude-bindep-reqs=exclude-bindep.txt" not in args:
+        raise GateError(f"the Containerfile's introspect step does not pass the exclusions: {line!r}")
+    cmd = [sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect", *args, str(collections)]
+    out = subprocess.run(cmd, text=True, capture_output=True, check=False, cwd=context / "_build")
     if out.returncode != 0:
         raise GateError(f"introspect.py failed:\n{out.stdout}\n{out.stderr}")
-    python = (yaml.safe_load(out.stdout) or {}).get("python") or []
+    return {"text": out.stdout, **(yaml.safe_load(out.stdout) or {})}
+
+
+def check_introspection(context: Path, tarball: Path, work: Path) -> str:
+    """Install the context's artifact beside kubernetes.core and let the context's introspect.py read
+    their EE metadata: our Python requirements are delivered, openshift-clients is not."""
+    collections = work / "collections"
+    install_tarball(tarball, collections)
+    core = collections / "ansible_collections" / "kubernetes" / "core"
+    core.parent.mkdir(parents=True, exist_ok=True)
+    core.symlink_to(kubernetes_core_source(), target_is_directory=True)
+    found = introspect(context, collections, excluding=True)
+    python = found.get("python") or []
     for pkg in ("kubernetes", "ruamel.yaml"):
         if not any(line.startswith(pkg) and "from collection rhdh.ai_connector" in line for line in python):
-            raise GateError(f"introspection does not report {pkg} from rhdh.ai_connector:\n{out.stdout}")
-    return out.stdout
+            raise GateError(f"introspection does not report {pkg} from rhdh.ai_connector:\n{found['text']}")
+    system = found.get("system") or []
+    if any(line.split()[0] == EXCLUDED_SYSTEM for line in system):
+        raise GateError(f"{EXCLUDED_SYSTEM} is still among the system requirements:\n{found['text']}")
+    if not any("from collection kubernetes.core" in line for line in system):
+        raise GateError(f"kubernetes.core's other bindep lines should stay:\n{found['text']}")
+    unexcluded = introspect(context, collections, excluding=False).get("system") or []
+    if not any(line.startswith(f"{EXCLUDED_SYSTEM} [platform:rhel-9]") for line in unexcluded):
+        raise GateError(f"kubernetes.core no longer asks for {EXCLUDED_SYSTEM} on rhel-9; drop the exclusion? {unexcluded}")
+    return found["text"]
 
 
 def main() -> int:
