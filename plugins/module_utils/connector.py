@@ -32,7 +32,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import Co
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, StepModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, StepModule, owned
 
 RBAC = "rbac.authorization.k8s.io/v1"
 PLUGIN_NAMES = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
@@ -266,13 +266,16 @@ class Run:
     def install(self) -> None:
         p, ns, state = self.p, self.p["namespace"], self.p["state"]
         labels = p["labels"]
+        service_account = self.mod.get("v1", "ServiceAccount", p["service_account"], ns)
+        # An install by a version that kept no record of the plugin entries it found: its entries are its own.
+        earlier_install = owned(service_account) and not objects.adopted(service_account)
         self.out["steps"]["rbac"] = self.step("rbac", step_rhdh_connector_objects, labels=labels, definitions=(
             rbac_definitions(p) + registry_bindings(p, self.registries, self.registries_namespace)))
         self.out["steps"]["token"] = self.step("token", step_rhdh_connector_token, namespace=ns, name=p["token_secret"],
                                                service_account=p["service_account"], labels=labels)
         plugins = self.out["steps"]["dynamic_plugins"] = self.step(
             "dynamic_plugins", step_rhdh_dynamic_plugins, namespace=ns, packages=self.packages, state=state, labels=labels,
-            **self.plugins_target())
+            adopt_entries=not earlier_install, **self.plugins_target())
         self.plugins_configmap = plugins.get("configmap")
         if state == "present":
             self.out["steps"]["app_config"] = self.step(

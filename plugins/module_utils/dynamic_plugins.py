@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -193,3 +194,83 @@ def find_plugins(doc: Any, packages: List[str]) -> Dict[str, Optional[Dict[str, 
             (e for e in entries if isinstance(e, dict) and plugin_name(e.get("package", "")) == name), None
         )
     return found
+
+
+# ----- what was there before the install -----------------------------------------------------
+# The collection records, per plugin (``plugin_name``), whether it added the entry (None) or found
+# one the user had written (the entry as it was). ``state=absent`` then removes what it added and
+# gives the user's entries their content back. The record lives in an annotation of the ConfigMap.
+
+#: Annotation of the plugin ConfigMap holding the record, as JSON.
+RECORD_ANNOTATION = "rhdh.ai-connector/plugin-entries"
+
+
+def load_record(text: Any) -> Dict[str, Any]:
+    """The record read from the annotation's value (an unreadable one counts as no record)."""
+    try:
+        record = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def dump_record(record: Dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def record_entries(doc: Dict[str, Any], desired: List[Dict[str, Any]], record: Dict[str, Any],
+                   state: str = "present", adopt: bool = True) -> Dict[str, Any]:
+    """The record once ``desired`` is merged into ``doc`` with ``state`` (call before merging).
+
+    A plugin already recorded keeps its record. Otherwise: an entry found in ``doc`` is the user's
+    and is recorded as it is (``adopt=False``: it was added by a version of the collection that kept
+    no record, so it counts as added); none found means the merge adds it (``present`` only).
+    """
+    record = copy.deepcopy(record)
+    entries = doc.get("plugins") or []
+    for want in desired:
+        name = plugin_name(want["package"])
+        if name in record:
+            continue
+        found = next((e for e in entries if isinstance(e, dict) and plugin_name(e.get("package", "")) == name), None)
+        if found is not None:
+            record[name] = copy.deepcopy(found) if adopt else None
+        elif state == "present":
+            record[name] = None
+    return record
+
+
+def restore_entries(doc: Dict[str, Any], desired: List[Dict[str, Any]], record: Dict[str, Any]) -> List[str]:
+    """Undo the install in ``doc`` (edited in place): entries the collection added are removed,
+    those it found get their recorded content back where they are. A plugin with no record counts
+    as added. Returns one line per change."""
+    names = []  # type: List[str]
+    for name in [plugin_name(w["package"]) for w in desired] + sorted(record):
+        if name not in names:
+            names.append(name)
+    if not doc.get("plugins"):
+        return []
+    entries = doc["plugins"]
+    changes = []  # type: List[str]
+    for name in names:
+        matches = [i for i, e in enumerate(entries) if isinstance(e, dict) and plugin_name(e.get("package", "")) == name]
+        original = record.get(name)
+        keep = matches[:1] if isinstance(original, dict) and matches else []
+        for index in reversed(matches):
+            if index in keep:
+                continue
+            changes.append("removed {0}".format(entries[index]["package"]))
+            del entries[index]
+        if keep and entries[keep[0]] != original:
+            _set_to(entries[keep[0]], original)
+            changes.append("restored {0} as it was before the install".format(original.get("package")))
+    return changes
+
+
+def _set_to(entry: Dict[str, Any], original: Dict[str, Any]) -> None:
+    """Make ``entry`` equal ``original`` key by key (what stays equal keeps its place and comments)."""
+    for key in [k for k in entry if k not in original]:
+        del entry[key]
+    for key, value in original.items():
+        if key not in entry or entry[key] != value:
+            entry[key] = copy.deepcopy(value)

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import is_subset
@@ -23,6 +24,43 @@ SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "m
 IMMUTABLE = {"RoleBinding": ("roleRef",), "ClusterRoleBinding": ("roleRef",)}
 #: Lists that are the object's whole content: compared and written exactly, not merged by name.
 EXACT_LISTS = {"ClusterRole": ("rules",), "Role": ("rules",), "RoleBinding": ("subjects",), "ClusterRoleBinding": ("subjects",)}
+
+
+#: On an object the collection found under its name and took over (a ServiceAccount made by hand
+#: following the guide): the values its labels had before, as JSON (null = the label was not set).
+#: ``state=absent`` gives those labels back and leaves the object in place.
+ADOPTED_ANNOTATION = "rhdh.ai-connector/adopted"
+
+
+def adopted(obj: Optional[Dict[str, Any]]) -> bool:
+    """Whether the collection adopted ``obj`` (found it under its name) rather than created it."""
+    return ADOPTED_ANNOTATION in (((obj or {}).get("metadata") or {}).get("annotations") or {})
+
+
+def adoption_record(live: Dict[str, Any], labels: Dict[str, str]) -> str:
+    """The annotation value recording the labels ``live`` had before the collection set ``labels``."""
+    had = (live.get("metadata") or {}).get("labels") or {}
+    return json.dumps({key: had.get(key) for key in sorted(labels)}, sort_keys=True)
+
+
+def released(live: Dict[str, Any]) -> Dict[str, Any]:
+    """An adopted object as it was before the adoption, as far as the collection changed it: the
+    labels it had back, the collection's labels and the adoption record gone."""
+    body = copy.deepcopy(live)
+    meta = body.setdefault("metadata", {})
+    annotations = meta.get("annotations") or {}
+    try:
+        had = json.loads(annotations.pop(ADOPTED_ANNOTATION, "{}"))
+    except ValueError:
+        had = {}
+    labels = meta.get("labels") or {}
+    for key, value in (had if isinstance(had, dict) else {}).items():
+        if value is None:
+            labels.pop(key, None)
+        else:
+            labels[key] = value
+    meta["labels"], meta["annotations"] = labels, annotations
+    return body
 
 
 def key_of(obj: Dict[str, Any]) -> str:

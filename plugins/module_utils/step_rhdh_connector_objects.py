@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module rhdh_connector_objects's work: create, update or remove plain objects (the RBAC)."""
+"""Module rhdh_connector_objects's work: create, update or remove plain objects (the RBAC).
+
+An object that already exists under the desired name without the collection's label (made by hand
+following the guide) is adopted, not taken: it gets the desired content and the labels, and the
+labels it had before are recorded in an annotation. ``state=absent`` deletes only what the
+collection created, and gives an adopted object its labels back and leaves it in place.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,12 +34,23 @@ def run(mod):
                 action = "absent"
             elif p["only_owned"] and not owned(live):
                 action = "kept"
+            elif p["only_owned"] and objects.adopted(live):
+                update = mod.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
+                                    objects.released)
+                action = "released"
+                before_all[key], after_all[key] = live, update["after"]
             else:
                 mod.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
                 action = "deleted"
                 before_all[key] = live
             results.append({"object": key, "action": action})
             continue
+        adopting = live is not None and not owned(live) and owned(desired)
+        if adopting or objects.adopted(live):
+            record = objects.adoption_record(live, meta["labels"]) if adopting else (
+                live["metadata"]["annotations"][objects.ADOPTED_ANNOTATION])
+            meta = desired["metadata"] = dict(meta, annotations=dict(meta.get("annotations") or {}, **{
+                objects.ADOPTED_ANNOTATION: record}))
         action = objects.plan(live, desired)
         if action == "create":
             mod.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
@@ -46,9 +63,9 @@ def run(mod):
         if action != "none":
             before_all[key] = live
             after_all[key] = desired
-        results.append({"object": key, "action": {"create": "created", "recreate": "recreated",
-                                                  "update": "updated", "none": "unchanged"}[action]})
-    changed = any(r["action"] in ("created", "recreated", "updated", "deleted") for r in results)
+        done = {"create": "created", "recreate": "recreated", "update": "updated", "none": "unchanged"}[action]
+        results.append({"object": key, "action": "adopted" if adopting and action != "none" else done})
+    changed = any(r["action"] in ("created", "recreated", "updated", "adopted", "deleted", "released") for r in results)
     out = dict(changed=changed, results=results)
     if changed:
         out.update(diff_of(before_all, after_all, mod))

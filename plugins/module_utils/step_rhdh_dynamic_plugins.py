@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module rhdh_dynamic_plugins's work: merge the connector's plugins into the dynamic-plugins ConfigMap."""
+"""Module rhdh_dynamic_plugins's work: merge the connector's plugins into the dynamic-plugins ConfigMap.
+
+Which entries the collection added and which it found (the user's, as they were) is recorded in
+the ConfigMap's annotation ``dp.RECORD_ANNOTATION`` at install time; ``state=absent`` removes the
+former and gives the latter their content back.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,15 +26,41 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
 )
 
 
-def edit(text, key_where, desired, state):
-    """(new text or None when unchanged, changes, before, after) for a document ``text``."""
+def edit(text, key_where, desired, state, record=None, adopt=True):
+    """(new text or None when unchanged, changes, before, after, record) for a document ``text``.
+
+    ``record`` is what the ConfigMap's annotation holds; the record returned is the one to write
+    (None: remove the annotation).
+    """
     doc = dp.validate(yaml_text.load(text, key_where), key_where)
     before = yaml_text.plain(doc)
-    changes = dp.ensure_plugins(doc, desired, state)
+    record = record or {}
+    if state == "absent":
+        changes = dp.restore_entries(doc, desired, record)
+        new_record = None
+    else:
+        new_record = dp.record_entries(yaml_text.plain(doc), desired, record, state, adopt)
+        changes = dp.ensure_plugins(doc, desired, state)
+        changes += ["recorded the entry {0} found before the install (state=absent gives it back)".format(
+            entry["package"]) for name, entry in sorted(new_record.items()) if entry and name not in record]
     after = yaml_text.plain(doc)
     if after == before:
-        return None, [], before, after
-    return yaml_text.dump(doc, like=text or ""), changes, before, after
+        return None, changes, before, after, new_record
+    return yaml_text.dump(doc, like=text or ""), changes, before, after, new_record
+
+
+def set_record(obj, record):
+    """Write ``record`` into the annotation of ConfigMap ``obj`` (None removes it); whether it changed."""
+    meta = obj.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    if record:
+        annotations[dp.RECORD_ANNOTATION] = dp.dump_record(record)
+    else:
+        annotations.pop(dp.RECORD_ANNOTATION, None)
+    if annotations == (meta.get("annotations") or {}):
+        return False
+    meta["annotations"] = annotations
+    return True
 
 
 def run(mod):
@@ -66,10 +97,11 @@ def run(mod):
             return _point_cr(mod, result, cr, api_version, None, state)
         if not p["backstage"]:
             raise ConnectorError("{0} not found".format(where), fix="check the name (Helm installs: <release>-dynamic-plugins)")
-        text, changes, before, after = edit("", key_where, desired, state)
+        text, changes, before, after, record = edit("", key_where, desired, state)
         body = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **p["labels"])),
                 "data": {key: text}}
+        set_record(body, record)
         mod.create("v1", "ConfigMap", body)
         result.update(changed=True, created=True, changes=changes, **diff_of({}, after, mod))
         result.update(plugins=_managed(after, desired), helm_values=helm_values(after))
@@ -79,11 +111,16 @@ def run(mod):
 
     def mutate(obj):
         data = obj.get("data") or {}
-        text, changes, before, after = edit(data.get(key, ""), key_where, desired, state)
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        text, changes, before, after, record = edit(
+            data.get(key, ""), key_where, desired, state, dp.load_record(annotations.get(dp.RECORD_ANNOTATION)),
+            p["adopt_entries"])
         outcome.update(changes=changes, before=before, after=after)
-        if text is None:
+        recorded = set_record(obj, record)
+        if text is None and not recorded:
             return None
-        obj["data"] = dict(data, **{key: text})
+        if text is not None:
+            obj["data"] = dict(data, **{key: text})
         return obj
 
     update = mod.update("v1", "ConfigMap", name, ns, mutate)
@@ -149,6 +186,7 @@ ARGUMENT_SPEC = dict(
     )),
     state=dict(type="str", choices=["present", "disabled", "absent"], default="present"),
     labels=dict(type="dict", default={}),
+    adopt_entries=dict(type="bool", default=True),
 )
 MODULE_OPTIONS = dict(
     required_one_of=[("packages", "plugins")],

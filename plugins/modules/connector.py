@@ -22,7 +22,9 @@ description:
     (M(rhdh.ai_connector.rhdh_connector_token)); the two dynamic plugins (M(rhdh.ai_connector.rhdh_dynamic_plugins));
     the app-config entry (M(rhdh.ai_connector.rhdh_app_config), C(present) only); the sidecars
     (M(rhdh.ai_connector.rhdh_sidecar_patch)); the objects of the guide's older names (O(migrate_legacy)).
-  - With O(state=absent) - the same, removed, in the reverse order; only objects with the collection's labels are deleted.
+  - With O(state=absent) - the same, removed, in the reverse order; only objects the collection created are deleted.
+    Objects it found under their names (made by hand following the guide) are left in place with the labels they had,
+    and plugin entries it found get back the content they had before the install (see the README).
   - Verification (M(rhdh.ai_connector.rhdh_connector_verify)) unless O(verify=false) or O(state=absent); a failed
     check is reported in RV(verify), not raised (the role decides).
   - The steps share one API client and what it read, so a run reads each object once until it writes, and a

@@ -13,8 +13,12 @@ short_description: Add, update, disable or remove entries in RHDH's dynamic-plug
 version_added: 0.1.0
 description:
   - Edits the YAML document held as a string under C(dynamic-plugins.yaml) in a ConfigMap.
-  - Plugins are matched by their tag-less identity (C(oci://<repo>:!<path>), as RHDH's installer does), so
-    a new tag updates the entry in place; entries of the same plugin left by other tools are folded into one.
+  - Plugins are matched by their tag-less name whatever the registry host (C(oci://<any registry>/<image>:!<path>);
+    RHDH's installer unpacks a plugin into a folder named by its path), so a new tag or a mirror registry updates
+    the entry in place; entries of the same plugin left by other tools are folded into one.
+  - An entry of a managed plugin that was already there is the user's - its content is recorded in the
+    ConfigMap's annotation C(rhdh.ai-connector/plugin-entries) before it is changed, and O(state=absent) gives
+    it back instead of removing it. Entries this module added are removed by O(state=absent).
   - Every other plugin, C(includes), unknown keys, comments, and the ConfigMap's labels and annotations are kept.
   - With O(backstage) (operator installs) it edits the ConfigMap the custom resource names in
     C(spec.application.dynamicPluginsConfigMapName); if it names none, it creates O(configmap) and points
@@ -58,7 +62,8 @@ options:
   state:
     description:
       - C(present) adds or updates the entries, enabled; C(disabled) sets C(disabled) on existing entries;
-        C(absent) removes them (and deletes a ConfigMap this collection created that is left without plugins).
+        C(absent) removes the entries it added, restores those it found as they were before the install
+        (see O(adopt_entries)), and deletes a ConfigMap this collection created that is left without plugins.
     type: str
     choices: [present, disabled, absent]
     default: present
@@ -66,6 +71,13 @@ options:
     description: Labels added to a ConfigMap this module creates.
     type: dict
     default: {}
+  adopt_entries:
+    description:
+      - Whether an entry of a managed plugin found with no record of an earlier run is the user's (recorded, and
+        given back by O(state=absent)). V(false) takes such entries as the collection's own - for installs made by
+        versions of the collection that kept no record. Entries without a record are removed by O(state=absent).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

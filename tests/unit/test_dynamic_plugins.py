@@ -220,3 +220,74 @@ def test_removal_after_addition_restores_the_original(doc, want):
     dp.ensure_plugins(merged, want)
     dp.ensure_plugins(merged, want, "absent")
     assert merged == doc
+
+
+# What was there before the install (issue 11, item 5) ------------------------------------------
+
+def install_then_uninstall(doc, want, adopt=True, runs=("present",)):
+    record = {}
+    for state in runs:
+        record = dp.record_entries(doc, want, record, state, adopt)
+        dp.ensure_plugins(doc, want, state)
+    changes = dp.restore_entries(doc, want, record)
+    return record, changes
+
+
+def test_uninstall_gives_the_users_own_entry_back_and_removes_what_it_added():
+    users = {"package": MC_18.replace("ghcr.io/redhat-developer/rhdh-plugin-export-overlays", "mirror.example.com/rhdh"),
+             "disabled": True, "pluginConfig": {"catalog": {"providers": {"mine": 1}}}}
+    doc = {"includes": ["dynamic-plugins.default.yaml"], "plugins": [{"package": "x"}, copy.deepcopy(users)]}
+    original = copy.deepcopy(doc)
+    record = dp.record_entries(doc, [{"package": MC_19}, {"package": TD_19}], {})
+    assert record == {dp.plugin_name(MC_19): users, dp.plugin_name(TD_19): None}
+    dp.ensure_plugins(doc, [{"package": MC_19}, {"package": TD_19}])
+    assert doc["plugins"][1]["package"] == MC_19 and not doc["plugins"][1]["disabled"]
+    # a later run keeps the first record: the entry it updated is not the user's now
+    assert dp.record_entries(doc, [{"package": MC_19}, {"package": TD_19}], record) == record
+    changes = dp.restore_entries(doc, [{"package": MC_19}, {"package": TD_19}], record)
+    assert doc == original
+    assert changes == ["restored {0} as it was before the install".format(users["package"]), "removed {0}".format(TD_19)]
+    assert dp.restore_entries(doc, [{"package": MC_19}, {"package": TD_19}], record) == []
+
+
+def test_entries_of_an_earlier_version_without_a_record_are_removed():
+    doc = {"plugins": [{"package": MC_18, "disabled": False}]}
+    record, _ = install_then_uninstall(doc, [{"package": MC_19}], adopt=False)
+    assert record == {dp.plugin_name(MC_19): None} and doc["plugins"] == []
+    doc = {"plugins": [{"package": MC_18, "disabled": False}]}  # no record at all: added by the collection
+    assert dp.restore_entries(doc, [{"package": MC_19}], {}) == ["removed {0}".format(MC_18)] and doc["plugins"] == []
+
+
+def test_an_entry_the_user_removed_after_the_install_is_not_brought_back():
+    doc = {"plugins": [{"package": MC_18, "pluginConfig": {"a": 1}}]}
+    record = dp.record_entries(doc, [{"package": MC_19}], {})
+    doc["plugins"] = []
+    assert dp.restore_entries(doc, [{"package": MC_19}], record) == [] and doc["plugins"] == []
+
+
+def test_restoring_keeps_the_comments_of_the_users_entry():
+    text = ORIGINAL.replace("  - package: 'oci://quay.io/example/my-plugin:1.0.0!my-plugin'\n",
+                            "  - package: {0}  # mine\n    disabled: true\n    pluginConfig: {{k: 1}}\n".format(MC_18))
+    doc = dp.validate(yaml_text.load(text, "x"), "x")
+    record = dp.record_entries(doc, [{"package": MC_19}, {"package": TD_19}], {})
+    dp.ensure_plugins(doc, [{"package": MC_19}, {"package": TD_19}])
+    installed = yaml_text.dump(doc, like=text)
+    doc = dp.validate(yaml_text.load(installed, "x"), "x")
+    dp.restore_entries(doc, [{"package": MC_19}, {"package": TD_19}], dp.load_record(dp.dump_record(record)))
+    assert yaml_text.dump(doc, like=installed) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(docs, wanted, st.lists(st.sampled_from(["present", "disabled"]), min_size=1, max_size=3))
+def test_uninstall_undoes_any_sequence_of_runs_with_the_users_entries_kept(doc, want, runs):
+    original = copy.deepcopy(doc)
+    install_then_uninstall(doc, want, runs=runs)
+    assert doc == original
+
+
+@settings(max_examples=100, deadline=None)
+@given(docs, wanted)
+def test_recording_twice_equals_recording_once(doc, want):
+    once = dp.record_entries(doc, want, {})
+    assert dp.record_entries(doc, want, once) == once
+    assert dp.load_record(dp.dump_record(once)) == once
