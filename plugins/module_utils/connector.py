@@ -32,11 +32,14 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import Co
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, StepModule, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, MANAGED_BY, StepModule, describe, owned
 
 RBAC = "rbac.authorization.k8s.io/v1"
 PLUGIN_NAMES = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
 PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
+#: The guide's registry RoleBinding: Role registry-user-<registry> bound to every ServiceAccount of RHDH's namespace.
+GUIDE_REGISTRY_BINDING = "rhdh-rhoai-dashboard-permissions"
+REGISTRY_ROLE_PREFIX = "registry-user-"
 STORAGE_CACHE = "bac-import-model"
 
 # What the connector's ServiceAccount may do, cluster-wide (the guide's ClusterRole) ...
@@ -146,6 +149,40 @@ def registry_bindings(p: Dict[str, Any], registries: List[str], namespace: Optio
              "metadata": {"name": "{0}-{1}".format(p["registry_rolebinding"], name), "namespace": namespace},
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "registry-user-" + name},
              "subjects": copy.deepcopy(subjects)} for name in registries]
+
+
+def namespace_group(namespace: str) -> str:
+    """The Group of every ServiceAccount of ``namespace`` (what the guide binds the registry Role to)."""
+    return "system:serviceaccounts:" + namespace
+
+
+def binds_registry_for(binding: Dict[str, Any], namespace: str) -> bool:
+    """Whether ``binding`` grants a registry's ``registry-user-<name>`` Role to a ServiceAccount of
+    ``namespace`` (the connector's, or all of them through the namespace's Group)."""
+    ref = binding.get("roleRef") or {}
+    if ref.get("kind") != "Role" or not str(ref.get("name") or "").startswith(REGISTRY_ROLE_PREFIX):
+        return False
+    return any((s.get("kind") == "ServiceAccount" and s.get("namespace") == namespace)
+               or (s.get("kind") == "Group" and s.get("name") == namespace_group(namespace))
+               for s in binding.get("subjects") or [])
+
+
+def stale_registry_bindings(found: List[Dict[str, Any]], desired: List[Dict[str, Any]], namespace: str) -> List[Dict[str, Any]]:
+    """Of the collection's RoleBindings ``found`` (by its label, anywhere), the registry bindings of
+    RHDH's ``namespace`` that ``desired`` no longer holds (the registry is gone, or was left out),
+    named for removal."""
+    keep = {(d["metadata"].get("namespace"), d["metadata"]["name"]) for d in desired}
+    return [{"apiVersion": RBAC, "kind": "RoleBinding",
+             "metadata": {"name": b["metadata"]["name"], "namespace": b["metadata"].get("namespace")}}
+            for b in found if binds_registry_for(b, namespace)
+            and (b["metadata"].get("namespace"), b["metadata"]["name"]) not in keep]
+
+
+def group_wide_binding(live: Optional[Dict[str, Any]], namespace: str) -> bool:
+    """Whether ``live`` is the guide's binding made by hand: a registry Role for the whole Group of ``namespace``."""
+    if live is None or owned(live) or not binds_registry_for(live, namespace):
+        return False
+    return any(s.get("kind") == "Group" and s.get("name") == namespace_group(namespace) for s in live.get("subjects") or [])
 
 
 def bare(definitions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -263,14 +300,54 @@ class Run:
             return {"backstage": self.out["rhdh"]["name"], "configmap": self.p["plugins_configmap"] or None}
         return {"configmap": self.out["rhdh"]["dynamic_plugins_configmap"]}
 
+    def registry_bindings_found(self) -> List[Dict[str, Any]]:
+        """The collection's RoleBindings by its label, in every namespace: the registries, their
+        namespace or RHOAI itself may be gone. An identity that may list RoleBindings only in the
+        registries' namespace is asked there."""
+        selector = "app.kubernetes.io/managed-by=" + MANAGED_BY
+        try:
+            return self.mod.list(RBAC, "RoleBinding", None, label_selector=selector)
+        except ConnectorError:
+            if not self.registries_namespace:
+                raise
+            return self.mod.list(RBAC, "RoleBinding", self.registries_namespace, label_selector=selector)
+
+    def guide_binding(self, desired: List[Dict[str, Any]]) -> None:
+        """Report the guide's group-wide registry binding; with ``migrate_legacy``, replace it by the
+        connector's own bindings (deleted once those bind the same Role)."""
+        p, ns = self.p, self.registries_namespace
+        live = self.mod.get(RBAC, "RoleBinding", GUIDE_REGISTRY_BINDING, ns) if ns else None
+        if not group_wide_binding(live, p["namespace"]):
+            return
+        role = live["roleRef"]["name"]
+        where = describe("RoleBinding", GUIDE_REGISTRY_BINDING, ns)
+        replace = (p["migrate_legacy"] and p["registry_subject"] == "serviceaccount"
+                   and role in {d["roleRef"]["name"] for d in desired})
+        self.out["steps"]["guide_binding"] = {"object": where, "role": role, "replaced": bool(replace)}
+        message = ("{0} (the guide's) grants Role {1} to every ServiceAccount of namespace {2} (Group {3})".format(
+            where, role, p["namespace"], namespace_group(p["namespace"])))
+        if replace:
+            self.mod.module.warn(message + "; it was replaced by the connector's binding for its own ServiceAccount "
+                                 "(migrate_legacy)")
+            self.step("guide_binding", step_rhdh_connector_objects, state="absent", only_owned=False,
+                      definitions=bare([live]))
+        else:
+            self.mod.module.warn(message + "; the connector does not need it: delete it, or run with migrate_legacy "
+                                 "and registry_subject serviceaccount to have it replaced by least-privilege bindings")
+
     def install(self) -> None:
         p, ns, state = self.p, self.p["namespace"], self.p["state"]
         labels = p["labels"]
         service_account = self.mod.get("v1", "ServiceAccount", p["service_account"], ns)
         # An install by a version that kept no record of the plugin entries it found: its entries are its own.
         earlier_install = owned(service_account) and not objects.adopted(service_account)
+        bindings = registry_bindings(p, self.registries, self.registries_namespace)
         self.out["steps"]["rbac"] = self.step("rbac", step_rhdh_connector_objects, labels=labels, definitions=(
-            rbac_definitions(p) + registry_bindings(p, self.registries, self.registries_namespace)))
+            rbac_definitions(p) + bindings))
+        self.out["steps"]["registry_bindings"] = self.step(
+            "registry_bindings", step_rhdh_connector_objects, state="absent",
+            definitions=stale_registry_bindings(self.registry_bindings_found(), bindings, ns))
+        self.guide_binding(bindings)
         self.out["steps"]["token"] = self.step("token", step_rhdh_connector_token, namespace=ns, name=p["token_secret"],
                                                service_account=p["service_account"], labels=labels)
         plugins = self.out["steps"]["dynamic_plugins"] = self.step(
@@ -311,8 +388,10 @@ class Run:
                                         provider_id=p["provider_id"], state="absent")
         steps["token"] = self.step("token", step_rhdh_connector_token, namespace=ns, name=p["token_secret"],
                                    service_account=p["service_account"], state="absent")
-        steps["rbac"] = self.step("rbac", step_rhdh_connector_objects, state="absent", definitions=bare(
-            rbac_definitions(p) + registry_bindings(p, self.registries, self.registries_namespace)))
+        # Every registry binding of the collection, found by its label: also those of registries that
+        # are gone, and when RHOAI itself is gone (no DataScienceCluster, no ModelRegistry CRD).
+        steps["rbac"] = self.step("rbac", step_rhdh_connector_objects, state="absent", definitions=(
+            stale_registry_bindings(self.registry_bindings_found(), [], ns) + bare(rbac_definitions(p))))
         if p["remove_storage_cache"]:
             steps["storage_cache"] = self.step(
                 "storage_cache", step_rhdh_connector_objects, state="absent", only_owned=False,

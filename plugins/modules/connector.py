@@ -25,6 +25,10 @@ description:
   - With O(state=absent) - the same, removed, in the reverse order; only objects the collection created are deleted.
     Objects it found under their names (made by hand following the guide) are left in place with the labels they had,
     and plugin entries it found get back the content they had before the install (see the README).
+  - Registry RoleBindings are found by the collection's label in every namespace - O(state=present) removes those of
+    registries that are gone, O(state=absent) removes all of them, even when RHOAI is gone. The guide's group-wide
+    binding C(rhdh-rhoai-dashboard-permissions) is reported as a warning, and replaced by the connector's own
+    bindings with O(migrate_legacy).
   - Verification (M(rhdh.ai_connector.rhdh_connector_verify)) unless O(verify=false) or O(state=absent); a failed
     check is reported in RV(verify), not raised (the role decides).
   - The steps share one API client and what it read, so a run reads each object once until it writes, and a
@@ -231,8 +235,8 @@ rhdh:
   returned: always
   type: dict
 steps:
-  description: What each step that ran returned, by step (rbac, token, dynamic_plugins, app_config, sidecars, legacy,
-    storage_cache).
+  description: What each step that ran returned, by step (rbac, registry_bindings, guide_binding, token, dynamic_plugins,
+    app_config, sidecars, legacy, storage_cache).
   returned: always
   type: dict
 changes:
