@@ -13,6 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import posixpath
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
@@ -55,19 +58,63 @@ def image_refs(registry: str = DEFAULT_REGISTRY, digests: Optional[Dict[str, str
     return refs
 
 
+#: Keys of a container's ``resources``: a ``sidecar_resources`` made of them applies to every sidecar.
+RESOURCE_KEYS = ("requests", "limits", "claims")
+CONNECTOR_ENV_MARK = "NORMALIZER_FORMAT"
+
+
+def per_sidecar(setting: Optional[Dict[str, Any]], option: str, flat_keys: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """``{sidecar name: its part of setting}`` for ``sidecar_env`` / ``sidecar_resources``.
+
+    A setting keyed by container name (``{rhoai-normalizer: {POLLING_INTERVAL: 1m}}``) gives each
+    sidecar its own part; a setting with no container name among its keys (``{POLLING_INTERVAL: 1m}``,
+    or ``{limits: ...}`` for resources) applies to every sidecar. Mixing both is refused.
+    """
+    setting = setting or {}
+    if not isinstance(setting, dict):
+        raise ConnectorError("{0} must be a mapping, found a {1}".format(option, type(setting).__name__),
+                             fix="give it by container name: {0}".format(", ".join(SIDECAR_NAMES)))
+    named = [k for k in setting if k in SIDECAR_NAMES]
+    other = [k for k in setting if k not in SIDECAR_NAMES]
+    if named and other:
+        raise ConnectorError(
+            "{0} mixes container names ({1}) with other keys ({2})".format(option, ", ".join(named), ", ".join(map(str, other))),
+            fix="key it by container name only ({0}), each with its own mapping".format(", ".join(SIDECAR_NAMES)))
+    if flat_keys is not None and other and not set(other) <= set(flat_keys):
+        raise ConnectorError(
+            "{0} keys {1} are neither container names ({2}) nor {3}".format(
+                option, ", ".join(map(str, sorted(set(other) - set(flat_keys)))), ", ".join(SIDECAR_NAMES), "/".join(flat_keys)),
+            fix="key it by container name, e.g. {0}: {{rhoai-normalizer: {{limits: {{memory: 512Mi}}}}}}".format(option))
+    if not named:
+        return {name: copy.deepcopy(setting) for name in SIDECAR_NAMES}
+    out = {}
+    for name in SIDECAR_NAMES:
+        part = setting.get(name) or {}
+        if not isinstance(part, dict):
+            raise ConnectorError("{0}.{1} must be a mapping, found a {2}".format(option, name, type(part).__name__),
+                                 fix="give {0}.{1} as a mapping".format(option, name))
+        out[name] = copy.deepcopy(part)
+    return out
+
+
 def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int = DEFAULT_METRICS_PORT,
-                   env: Optional[Dict[str, str]] = None, image_pull_policy: str = "IfNotPresent",
+                   env: Optional[Dict[str, Any]] = None, image_pull_policy: str = "IfNotPresent",
                    resources: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-    """The three sidecar containers, as the connector's guide defines them (plus the fixes it lacks)."""
-    extra_env = [{"name": k, "value": str(v)} for k, v in sorted((env or {}).items())]
+    """The three sidecar containers, as the connector's guide defines them (plus the fixes it lacks).
+
+    ``env`` and ``resources`` are given by container name, or flat for every sidecar (``per_sidecar``).
+    """
+    env_of = per_sidecar(env, "sidecar_env")
+    resources_of = per_sidecar(resources, "sidecar_resources", RESOURCE_KEYS)
 
     def container(name: str, own_env: List[Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
+        extra_env = [{"name": k, "value": str(v)} for k, v in sorted(env_of[name].items())]
         spec = {
             "name": name,
             "image": images[name],
             "imagePullPolicy": image_pull_policy,
             "env": own_env + [
-                {"name": "NORMALIZER_FORMAT", "value": "JsonArrayFormat"},
+                {"name": CONNECTOR_ENV_MARK, "value": "JsonArrayFormat"},
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
                 {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
             ] + extra_env,
@@ -76,8 +123,8 @@ def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int 
             "workingDir": WORKING_DIR,
         }
         spec.update(extra)
-        if resources:
-            spec["resources"] = copy.deepcopy(resources)
+        if resources_of[name]:
+            spec["resources"] = resources_of[name]
         return spec
 
     return [
@@ -88,6 +135,64 @@ def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int 
         ]),
         container("rhoai-normalizer", [], args=["--metrics-address=:{0}".format(metrics_port)]),
     ]
+
+
+def is_connector_container(container: Dict[str, Any]) -> bool:
+    """Whether a container named like a sidecar is the connector's: its image is the sidecar's image
+    (any registry, tag or digest) or it carries the env var every connector sidecar has."""
+    name = container.get("name")
+    if name not in SIDECAR_NAMES:
+        return False
+    repository = str(container.get("image") or "").split("@", 1)[0].rpartition("/")[2].partition(":")[0]
+    if repository == IMAGE_NAMES[name]:
+        return True
+    return any(isinstance(e, dict) and e.get("name") == CONNECTOR_ENV_MARK for e in container.get("env") or [])
+
+
+def foreign_sidecars(containers: Optional[Iterable[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """Containers that carry a sidecar's name (location, storage-rest, rhoai-normalizer) but are not the connector's."""
+    return [c for c in containers or [] if isinstance(c, dict) and c.get("name") in SIDECAR_NAMES
+            and not is_connector_container(c)]
+
+
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+_SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
+           "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": 1,
+           "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12, "P": 10 ** 15, "E": 10 ** 18}
+
+
+def quantity(value: Any) -> Any:
+    """A Kubernetes quantity as a number (``1000m`` and ``1`` are equal); the value itself when it is none."""
+    match = _QUANTITY.match(str(value).strip())
+    if not match:
+        return value
+    try:
+        number = Decimal(match.group(1))
+    except InvalidOperation:
+        return value
+    suffix = match.group(2) or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        return number * (Decimal(10) ** int(suffix[1:]))
+    return number * Decimal(_SUFFIX[suffix])
+
+
+def same_resources(want: Any, have: Any) -> bool:
+    """Whether the live ``resources`` hold what was asked, quantities compared as numbers (the API server
+    rewrites ``1000m`` as ``1`` and ``1024Mi`` as ``1Gi``)."""
+    want, have = want or {}, have or {}
+    for key in ("requests", "limits"):
+        wanted, found = want.get(key) or {}, have.get(key) or {}
+        if set(wanted) != set(found) or any(quantity(v) != quantity(found[k]) for k, v in wanted.items()):
+            return False
+    return is_subset({k: v for k, v in want.items() if k not in ("requests", "limits")}, have)
+
+
+def same_container(want: Dict[str, Any], have: Optional[Dict[str, Any]]) -> bool:
+    """Whether live container ``have`` holds ``want`` (resources compared as quantities)."""
+    if have is None:
+        return False
+    body = {k: v for k, v in want.items() if k != "resources"}
+    return is_subset(body, have) and same_resources(want.get("resources"), have.get("resources"))
 
 
 def ports_needed(metrics_port: int) -> Dict[int, str]:
@@ -118,7 +223,9 @@ def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str
     """``existing`` with each desired item put in by ``name``: in place if present, appended if not.
 
     Keys the user added to one of the connector's containers (resources, say) are kept; the keys the
-    connector sets are replaced. Items of other names keep their place and content.
+    connector sets are replaced, except ``env``, merged by name as strategic merge does on Helm
+    installs: the user's own variables stay after the connector's. Items of other names keep their
+    place and content.
     """
     result = [copy.deepcopy(item) for item in existing or []]
     for want in desired:
@@ -126,6 +233,10 @@ def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str
             if isinstance(item, dict) and item.get("name") == want["name"]:
                 merged = copy.deepcopy(item)
                 merged.update(copy.deepcopy(want))
+                if isinstance(item.get("env"), list) and "env" in want:
+                    ours = {e.get("name") for e in want["env"]}
+                    merged["env"] = copy.deepcopy(want["env"]) + [
+                        copy.deepcopy(e) for e in item["env"] if not (isinstance(e, dict) and e.get("name") in ours)]
                 result[index] = merged
                 break
         else:
@@ -178,7 +289,8 @@ def apply_operator_patch(patch: Optional[Dict[str, Any]], sidecars: List[Dict[st
     if state == "present":
         pod["containers"] = merge_named(containers, sidecars)
     else:
-        remaining = remove_named(containers, [c["name"] for c in sidecars])
+        ours = [c["name"] for c in containers or [] if isinstance(c, dict) and is_connector_container(c)]
+        remaining = remove_named(containers, [c["name"] for c in sidecars if c["name"] in ours])
         if remaining or containers is None:
             if containers is not None:
                 pod["containers"] = remaining

@@ -29,6 +29,14 @@ def check_pod(where, pod, extra_containers, metrics_port, state):
     """Refuse a pod the sidecars cannot join: a port taken, or no plugin volume to mount."""
     if state != "present":
         return
+    foreign = sc.foreign_sidecars(list(pod.get("containers") or []) + list(extra_containers or []))
+    if foreign:
+        raise ConnectorError(
+            "; ".join("container {0} of {1} is not the connector's (image {2}), and the connector would replace it".format(
+                c.get("name"), where, c.get("image") or "none") for c in foreign) + "; nothing was changed",
+            fix="rename or remove that container: location, storage-rest and rhoai-normalizer are the names of the "
+                "connector's sidecars",
+        )
     conflicts = sc.port_conflicts(list(pod.get("containers") or []) + list(extra_containers or []), metrics_port)
     if conflicts:
         raise ConnectorError(
@@ -105,10 +113,10 @@ def helm_patch(p, live, sidecars):
     containers, volumes, changes = [], [], []
     for want in sidecars:
         have = live_containers.get(want["name"])
-        if state == "present" and (have is None or not sc.is_subset(want, have)):
+        if state == "present" and not sc.same_container(want, have):
             containers.append(want)
             changes.append("{0} container {1}".format("updated" if have else "added", want["name"]))
-        elif state == "absent" and have is not None:
+        elif state == "absent" and have is not None and sc.is_connector_container(have):
             containers.append({"name": want["name"], "$patch": "delete"})
             changes.append("removed container {0}".format(want["name"]))
     if p["app_config_configmap"]:

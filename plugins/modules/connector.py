@@ -162,11 +162,16 @@ options:
     type: int
     default: 8081
   sidecar_env:
-    description: Extra environment of the sidecars, by container name.
+    description:
+      - "Extra environment of the sidecars by container name (C(location), C(storage-rest), C(rhoai-normalizer)),
+        e.g. C({rhoai-normalizer: {POLLING_INTERVAL: 1m}}); variables given without a container name go to every
+        sidecar."
     type: dict
     default: {}
   sidecar_resources:
-    description: Resources of the sidecars, by container name.
+    description:
+      - "Resources of the sidecars by container name, e.g. C({rhoai-normalizer: {limits: {memory: 512Mi}}});
+        C(requests)/C(limits) given without a container name go to every sidecar."
     type: dict
     default: {}
   wait:

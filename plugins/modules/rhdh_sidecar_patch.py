@@ -69,12 +69,15 @@ options:
     default: 8081
   env:
     description:
-      - Extra environment variables for every sidecar, such as C(POLLING_INTERVAL), C(DEFAULT_OWNER),
-        C(DEFAULT_LIFECYCLE) or C(MR_ROUTE).
+      - "Extra environment variables by sidecar name (C(location), C(storage-rest), C(rhoai-normalizer)), such as
+        C({rhoai-normalizer: {POLLING_INTERVAL: 1m, DEFAULT_OWNER: team-a, MR_ROUTE: ns:name}})."
+      - Variables given without a container name go to every sidecar. Variables added to a sidecar by hand are kept.
     type: dict
     default: {}
   resources:
-    description: Resource requests and limits for each sidecar.
+    description:
+      - "Resource requests and limits by sidecar name, e.g. C({rhoai-normalizer: {limits: {memory: 512Mi}}})."
+      - C(requests)/C(limits) given without a container name go to every sidecar.
     type: dict
   app_config_configmap:
     description: An app-config ConfigMap to register with RHDH together with the sidecars.
