@@ -31,6 +31,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import (
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.report import report_lines
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, MANAGED_BY, StepModule, describe, owned
 
@@ -250,6 +251,8 @@ class Run:
 
     def finish(self) -> Dict[str, Any]:
         out = dict(self.out)
+        out["report"] = report_lines(self.out["rhoai"].get("verdicts"), self.out["rhdh"],
+                                     self.out["verify"].get("checks"), bool(self.mod.check_mode), self.out["changes"])
         if self.diffs:
             out["diff"] = self.diffs
         return out

@@ -257,6 +257,15 @@ verify:
   description: What M(rhdh.ai_connector.rhdh_connector_verify) returns (ok, checks, failed_checks); empty without it.
   returned: always
   type: dict
+report:
+  description:
+    - The report to read, one line per preflight verdict and verify check (C(OK), C(WARN), C(FAIL)), with the RHDH found
+      and which source told its version.
+    - The permission checks make one line that names only the permissions not allowed; in check mode, a check of what
+      the run would create or change says C(WOULD CREATE) or C(WOULD CHANGE) instead of C(FAIL).
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import connector
