@@ -30,7 +30,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import (
 )
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.report import report_lines
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, MANAGED_BY, StepModule, describe, owned
@@ -274,6 +274,9 @@ class Run:
         if p["state"] == "present" and applying and rhoai["failed_checks"]:
             self.out["stopped"] = "preflight"
             return
+        # The guide spells the registry RoleBinding for the platform (rhdh-odh-... on Open Data Hub);
+        # bindings of the other spelling carry the collection's label and go as stale ones.
+        p["registry_rolebinding"] = rules.registry_binding_prefix(p["registry_rolebinding"], rhoai["platform"])
         rhdh = self.out["rhdh"] = self.read(
             step_rhdh_info, namespace=p["namespace"], name=p["name"], install_type=p["install_type"],
             rhdh_version=p["rhdh_version"], plugin_tags=p["plugin_tags"], plugin_registry=p["plugin_registry"])

@@ -155,6 +155,19 @@ def _registries_verdict(facts: Dict[str, Any]) -> Dict[str, str]:
         len(registries), "y" if len(registries) == 1 else "ies", ns, ", ".join(r["name"] for r in registries)))
 
 
+#: The guide's registry RoleBinding name, and its Open Data Hub spelling ("if using ODH then change
+#: rhoai to odh in the name and namespace").
+REGISTRY_BINDING = "rhdh-rhoai-dashboard-permissions"
+ODH_REGISTRY_BINDING = "rhdh-odh-dashboard-permissions"
+
+
+def registry_binding_prefix(prefix: str, platform: str) -> str:
+    """The registry RoleBindings' name prefix: the guide's, spelt for the platform unless the user chose one."""
+    if prefix == REGISTRY_BINDING and platform == "odh":
+        return ODH_REGISTRY_BINDING
+    return prefix
+
+
 def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
     return [v for v in verdicts if v["status"] == "fail"]
 

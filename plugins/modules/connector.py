@@ -109,7 +109,9 @@ options:
     type: str
     default: rhdh-rhoai-connector
   registry_rolebinding:
-    description: Prefix of the registry RoleBindings (C(<prefix>-<registry>)).
+    description:
+      - Prefix of the registry RoleBindings (C(<prefix>-<registry>)).
+      - The default is spelt C(rhdh-odh-dashboard-permissions) on Open Data Hub, as the guide asks.
     type: str
     default: rhdh-rhoai-dashboard-permissions
   cluster_rules:
