@@ -16,7 +16,13 @@ from typing import Any, Dict, List
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
-CONFIG_KEY = "app-config.yaml"
+# The connector's own file name, used as its ConfigMap key: the RHDH operator mounts every key of every
+# app-config ConfigMap at /opt/app-root/src/<key> (and Helm's extraAppConfig mounts <filename> there),
+# so a key another ConfigMap uses (users' is app-config.yaml, as the product documentation has them
+# create it) would hide that file in the pod.
+CONFIG_KEY = "app-config.rhoai-connector.yaml"
+# Keys earlier versions of the collection used in the ConfigMap it owns; moved to CONFIG_KEY.
+LEGACY_CONFIG_KEYS = ("app-config.yaml",)
 PROVIDER_PATH = ("catalog", "providers", "modelCatalog")
 DEFAULT_PROVIDER_ID = "development"
 DEFAULT_BASE_URL = "http://localhost:9090"

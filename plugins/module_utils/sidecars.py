@@ -40,7 +40,6 @@ LOCATION_PORT = 9090
 STORAGE_PORT = 7070
 PPROF_PORT = 6000
 DEFAULT_METRICS_PORT = 8081
-APP_CONFIG_FILE = "app-config.rhoai-connector.yaml"
 
 
 def image_refs(registry: str = DEFAULT_REGISTRY, digests: Optional[Dict[str, str]] = None,
@@ -326,25 +325,122 @@ def app_config_refs(configmaps: Optional[List[Dict[str, Any]]], name: str, state
     return [r for r in refs if not (isinstance(r, dict) and r.get("name") == name)]
 
 
+def helm_extra_app_configs(pod_spec: Dict[str, Any]) -> List[Dict[str, str]]:
+    """The ``upstream.backstage.extraAppConfig`` entries a chart-rendered pod holds, in ``--config``
+    order: each backstage-backend file ``<working dir>/<filename>`` mounted with subPath
+    ``<filename>`` from a volume named after its ConfigMap, and passed with ``--config``. That is
+    the one shape the chart renders for an entry; the chart's own ``appConfig`` (volume
+    ``backstage-app-config``) does not have it."""
+    backend = next((c for c in pod_spec.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), {})
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or [] if isinstance(v, dict)}
+    mounts = {m.get("mountPath"): m for m in backend.get("volumeMounts") or []}
+    entries = []
+    for path in config_files(backend):
+        mount = mounts.get(path) or {}
+        source = ((volumes.get(mount.get("name")) or {}).get("configMap") or {}).get("name")
+        filename = mount.get("subPath")
+        if source and source == mount.get("name") and filename and path == app_config_path(filename):
+            entry = {"configMapRef": source, "filename": filename}
+            if entry not in entries:
+                entries.append(entry)
+    return entries
+
+
 def helm_values(containers: List[Dict[str, Any]], app_config_configmap: Optional[str] = None,
-                app_config_key: str = "app-config.yaml") -> Dict[str, Any]:
+                app_config_key: str = "app-config.rhoai-connector.yaml",
+                extra_app_configs: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
     """The chart values that make the sidecars (and the app-config file) survive ``helm upgrade``.
 
     ``containers`` is the whole ``extraContainers`` list (Helm replaces lists): the pod's other
-    extra containers and the connector's.
+    extra containers and the connector's; likewise ``extra_app_configs`` is the whole
+    ``extraAppConfig`` list found on the pod (helm_extra_app_configs()), to which the connector's
+    entry is added once. The chart renders ``extraAppConfig`` exactly as
+    helm_app_config_wiring() patches the live Deployment (volume named after the ConfigMap, file
+    ``<working dir>/<filename>`` mounted with subPath ``<filename>``, ``--config`` that file), so
+    ``helm upgrade -f`` these values leaves one mount and one ``--config`` of the file.
     """
     backstage = {"extraContainers": copy.deepcopy(containers)}  # type: Dict[str, Any]
+    entries = [dict(e) for e in extra_app_configs or []]
     if app_config_configmap:
-        backstage["extraAppConfig"] = [{"configMapRef": app_config_configmap, "filename": app_config_key}]
+        mine = {"configMapRef": app_config_configmap, "filename": app_config_key}
+        entries = [e for e in entries if e.get("configMapRef") != app_config_configmap] + [mine]
+    if entries:
+        backstage["extraAppConfig"] = entries
     return {"upstream": {"backstage": backstage}}
+
+
+def app_config_clashes(pod_spec: Dict[str, Any], configmap: str, key: str, volume_name: Optional[str] = None) -> List[str]:
+    """Why the connector's app-config file cannot join this pod, one reason each: the file's path is
+    already mounted in backstage-backend from something other than the connector's ConfigMap (the
+    user's file would be hidden, or would hide the connector's), or (``volume_name``, Helm installs)
+    a volume of that name already holds something else."""
+    path = app_config_path(key)
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or [] if isinstance(v, dict)}
+    backend = next((c for c in pod_spec.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), {})
+    reasons = []
+    for mount in backend.get("volumeMounts") or []:
+        if mount.get("mountPath") != path:
+            continue
+        source = (volumes.get(mount.get("name")) or {}).get("configMap") or {}
+        if source.get("name") != configmap or (mount.get("subPath") or key) != key:
+            reasons.append("container {0} already mounts {1} from volume {2}".format(BACKEND_CONTAINER, path, mount.get("name")))
+    if volume_name and volume_name in volumes:
+        source = volumes[volume_name].get("configMap") or {}
+        if source.get("name") != configmap:
+            reasons.append("volume {0} already exists and holds {1}".format(
+                volume_name, "ConfigMap " + source["name"] if source.get("name") else "something other than ConfigMap " + configmap))
+    return reasons
+
+
+def config_files(container: Dict[str, Any]) -> List[str]:
+    """The files a Backstage container is started with (each ``--config``), as absolute paths."""
+    args = list((container.get("command") or [])[1:]) + list(container.get("args") or [])
+    workdir = container.get("workingDir") or WORKING_DIR
+    files = []
+    for index, arg in enumerate(args):
+        value = args[index + 1] if arg == "--config" and index + 1 < len(args) else (
+            arg.split("=", 1)[1] if str(arg).startswith("--config=") else None)
+        if value:
+            files.append(posixpath.normpath(posixpath.join(workdir, value)))
+    return files
+
+
+def app_config_file_problems(pod_spec: Dict[str, Any], expected: List[Tuple[str, str, str]]) -> List[str]:
+    """What keeps backstage-backend from reading its app-config files, one line each: a path mounted
+    more than once (the later mount hides the earlier file), and each expected ``(ConfigMap, key,
+    path)`` not mounted from that ConfigMap key or not passed with ``--config``."""
+    backend = next((c for c in pod_spec.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), {})
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or [] if isinstance(v, dict)}
+    by_path = {}  # type: Dict[str, List[Dict[str, Any]]]
+    for mount in backend.get("volumeMounts") or []:
+        by_path.setdefault(mount.get("mountPath"), []).append(mount)
+    problems = ["{0} is mounted {1} times in {2} (volumes {3}): one file hides the other".format(
+        path, len(mounts), BACKEND_CONTAINER, ", ".join(str(m.get("name")) for m in mounts))
+        for path, mounts in sorted(by_path.items()) if len(mounts) > 1]
+    passed = set(config_files(backend))
+    for configmap, key, path in expected:
+        sources = [((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name") for m in by_path.get(path, [])
+                   if (m.get("subPath") or key) == key]
+        if configmap not in sources:
+            problems.append("{0} (ConfigMap {1} key {2}) is not mounted in {3}".format(path, configmap, key, BACKEND_CONTAINER))
+        if path not in passed:
+            problems.append("{0} (ConfigMap {1} key {2}) is not passed with --config".format(path, configmap, key))
+    return problems
+
+
+def app_config_path(key: str) -> str:
+    """Where the app-config file of ConfigMap key ``key`` is mounted in backstage-backend."""
+    return "{0}/{1}".format(WORKING_DIR, key)
 
 
 def helm_app_config_wiring(pod_spec: Dict[str, Any], configmap: str, key: str, state: str) -> Dict[str, Any]:
     """Strategic-merge fragments that mount the app-config ConfigMap into backstage-backend.
 
-    Returns ``{"volumes": [...], "container": {...}}``: a volume by ConfigMap, a file mount under the
-    working directory, and ``--config <file>`` appended to the container's args (``args`` is an
-    atomic list in strategic merge, so the whole list is sent).
+    Returns ``{"volumes": [...], "container": {...}}``: a volume named after the ConfigMap, the file
+    ``<working dir>/<key>`` mounted with subPath ``<key>``, and ``--config <file>`` appended to the
+    container's args (``args`` is an atomic list in strategic merge, so the whole list is sent).
+    This is what the chart renders for ``extraAppConfig: [{configMapRef: <configmap>, filename:
+    <key>}]`` (helm_values()), field for field, so the live patch and the values never disagree.
     """
     backend = next((c for c in pod_spec.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), None)
     if backend is None:
@@ -352,7 +448,7 @@ def helm_app_config_wiring(pod_spec: Dict[str, Any], configmap: str, key: str, s
             "the pod has no container {0}".format(BACKEND_CONTAINER),
             fix="point the collection at the RHDH workload (its main container is {0})".format(BACKEND_CONTAINER),
         )
-    path = "{0}/{1}".format(WORKING_DIR, APP_CONFIG_FILE)
+    path = app_config_path(key)
     args = list(backend.get("args") or [])
     pairs = [i for i in range(len(args) - 1) if args[i] == "--config" and args[i + 1] == path]
     volume_name = configmap
@@ -360,11 +456,11 @@ def helm_app_config_wiring(pod_spec: Dict[str, Any], configmap: str, key: str, s
         if not pairs:
             args += ["--config", path]
         return {
-            "volumes": [{"name": volume_name, "configMap": {"name": configmap, "optional": True}}],
+            "volumes": [{"name": volume_name, "configMap": {"name": configmap}}],
             "container": {
                 "name": BACKEND_CONTAINER,
                 "args": args,
-                "volumeMounts": [{"name": volume_name, "mountPath": path, "subPath": key, "readOnly": True}],
+                "volumeMounts": [{"name": volume_name, "mountPath": path, "subPath": key}],
             },
         }
     for index in reversed(pairs):

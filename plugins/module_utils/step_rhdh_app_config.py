@@ -39,22 +39,32 @@ def run(mod):
     outcome = {}
 
     def mutate(obj):
-        data = obj.get("data") or {}
+        data = dict(obj.get("data") or {})
+        moved = []
+        if owned(obj):  # the collection's own ConfigMap from an earlier version: move its key
+            for legacy in ac.LEGACY_CONFIG_KEYS:
+                if legacy != key and legacy in data:
+                    legacy_text = data.pop(legacy)
+                    data.setdefault(key, legacy_text)
+                    moved.append("moved the document from key {0} to key {1} (the RHDH operator mounts each key at "
+                                 "/opt/app-root/src/<key>, where {0} hides the user's own file)".format(legacy, key))
         text = data.get(key, "")
         doc = ac.validate(yaml_text.load(text, where), where)
         before = yaml_text.plain(doc)
-        changes = ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
+        changes = moved + ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
         outcome.update(changes=changes, before=before, after=yaml_text.plain(doc))
         if not changes:
             return None
-        obj["data"] = dict(data, **{key: yaml_text.dump(doc, like=text) if doc else ""})
+        data[key] = yaml_text.dump(doc, like=text) if doc else ""
+        obj["data"] = data
         return obj
 
     update = mod.update("v1", "ConfigMap", name, ns, mutate)
     result.update(changed=update["changed"], changes=outcome["changes"])
     if update["changed"]:
         result.update(diff_of(outcome["before"], outcome["after"], mod))
-    others = [k for k, v in (live.get("data") or {}).items() if k != key and str(v).strip()] + list(live.get("binaryData") or {})
+    after = update["after"] or live
+    others = [k for k, v in (after.get("data") or {}).items() if k != key and str(v).strip()] + list(after.get("binaryData") or {})
     if state == "absent" and owned(live) and not outcome["after"] and not others:
         mod.delete("v1", "ConfigMap", name, ns)
         result.update(changed=True, deleted=True)

@@ -96,6 +96,36 @@ def app_config_checks(mod, p):
     return out
 
 
+def app_config_file_checks(mod, p):
+    """Every app-config file RHDH should read is mounted once, from its ConfigMap, and passed with
+    --config in the running workload: the user's own (operator installs: each key of each ConfigMap
+    the CR lists) and the connector's. A file mounted twice hides the other one."""
+    if not p["app_config_configmap"] or not p["expect_sidecars"]:
+        return []
+    ns = p["namespace"]
+    live = mod.get("apps/v1", p["workload_kind"], p["workload"], ns)
+    if live is None:
+        return []
+    expected = []
+    if p["backstage"]:
+        api_version = rhdh.backstage_api_version(mod)
+        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+        app_config = (((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}
+        mount_path = (app_config.get("mountPath") or sc.WORKING_DIR).rstrip("/")
+        for ref in app_config.get("configMaps") or []:
+            if not isinstance(ref, dict) or not ref.get("name"):
+                continue
+            configmap = mod.get("v1", "ConfigMap", ref["name"], ns) or {}
+            keys = [ref["key"]] if ref.get("key") else sorted(list(configmap.get("data") or {}) + list(configmap.get("binaryData") or {}))
+            expected += [(ref["name"], key, "{0}/{1}".format(mount_path, key)) for key in keys]
+    else:
+        expected.append((p["app_config_configmap"], p["app_config_key"], sc.app_config_path(p["app_config_key"])))
+    problems = sc.app_config_file_problems(rhdh.pod_spec(live), expected)
+    where = describe(p["workload_kind"], p["workload"], ns)
+    return [check("app_config_files", not problems, "; ".join(problems) if problems else
+                  "{0} app-config file(s) mounted once each and passed with --config in {1}".format(len(expected), where))]
+
+
 def token_checks(mod, p):
     ns = p["namespace"]
     secret = mod.get("v1", "Secret", p["token_secret"], ns)
@@ -141,7 +171,8 @@ def access_checks(mod, p):
 def run(mod):
     p = mod.params
     checks = []
-    for part in (workload_checks, plugin_checks, app_config_checks, token_checks, storage_checks, access_checks):
+    for part in (workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks, storage_checks,
+                 access_checks):
         checks.extend(part(mod, p))
     failed = [c for c in checks if c["status"] == "fail"]
     return dict(changed=False, checks=checks, ok=not failed, failed_checks=failed)
@@ -158,7 +189,7 @@ ARGUMENT_SPEC = dict(
     packages=dict(type="list", elements="str", default=[]),
     expect_plugins=dict(type="str", choices=["enabled", "disabled", "absent"], default="enabled"),
     app_config_configmap=dict(type="str"),
-    app_config_key=dict(type="str", default="app-config.yaml", no_log=False),
+    app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
     provider_id=dict(type="str", default="development"),
     base_url=dict(type="str", default="http://localhost:9090"),
     service_account=dict(type="str", default="rhdh-rhoai-connector"),

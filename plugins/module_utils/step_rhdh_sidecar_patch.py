@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
@@ -25,10 +26,19 @@ def desired_sidecars(p):
     return sc.build_sidecars(p["token_secret"], images, p["metrics_port"], p["env"], p["image_pull_policy"], p["resources"])
 
 
-def check_pod(where, pod, extra_containers, metrics_port, state):
-    """Refuse a pod the sidecars cannot join: a port taken, or no plugin volume to mount."""
+def check_pod(where, pod, extra_containers, metrics_port, state, app_config=None):
+    """Refuse a pod the sidecars cannot join: a port taken, no plugin volume to mount, or (``app_config``:
+    ConfigMap, key and, for Helm, the volume name) a path or volume the connector's app-config file needs."""
     if state != "present":
         return
+    if app_config and app_config[0]:
+        clashes = sc.app_config_clashes(pod or {}, *app_config)
+        if clashes:
+            raise ConnectorError(
+                "; ".join("{0}: {1}, which the connector's app-config file needs".format(where, c) for c in clashes),
+                fix="rename your volume, or give the connector another file and ConfigMap "
+                    "(rhoai_connector_app_config_configmap); nothing was changed",
+            )
     foreign = sc.foreign_sidecars(list(pod.get("containers") or []) + list(extra_containers or []))
     if foreign:
         raise ConnectorError(
@@ -71,7 +81,8 @@ def run_operator(mod, p, sidecars):
     workload = rhdh.workload_of_cr(mod, cr)
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
     patch_pod = (((((cr.get("spec") or {}).get("deployment") or {}).get("patch") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
-    check_pod(where, rhdh.pod_spec(workload), patch_pod.get("containers") if isinstance(patch_pod, dict) else [], p["metrics_port"], state)
+    check_pod(where, rhdh.pod_spec(workload), patch_pod.get("containers") if isinstance(patch_pod, dict) else [], p["metrics_port"], state,
+              (p["app_config_configmap"], p["app_config_key"]))
     changes = []
 
     def mutate(obj):
@@ -122,10 +133,11 @@ def helm_patch(p, live, sidecars):
     if p["app_config_configmap"]:
         wiring = sc.helm_app_config_wiring(pod, p["app_config_configmap"], p["app_config_key"], state)
         backend = live_containers[sc.BACKEND_CONTAINER]
-        mounted = any(m.get("mountPath") == wiring["container"].get("volumeMounts", [{}])[0].get("mountPath")
-                      for m in backend.get("volumeMounts") or [])
+        want_mount = wiring["container"].get("volumeMounts", [{}])[0]
+        mounted = any(m.get("mountPath") == want_mount.get("mountPath") for m in backend.get("volumeMounts") or [])
+        mounted_as_wanted = any(sc.is_subset(want_mount, m) for m in backend.get("volumeMounts") or [])
         has_volume = p["app_config_configmap"] in [v.get("name") for v in pod.get("volumes") or []]
-        wired = mounted and has_volume and backend.get("args") == wiring["container"]["args"]
+        wired = mounted_as_wanted and has_volume and backend.get("args") == wiring["container"]["args"]
         if state == "present" and not wired:
             containers.append(wiring["container"])
             volumes.extend(wiring["volumes"])
@@ -175,7 +187,8 @@ def run_helm(mod, p, sidecars):
         if sc.BACKEND_CONTAINER not in [c.get("name") for c in pod.get("containers") or []]:
             raise ConnectorError("{0} has no {1} container: it does not run RHDH".format(where, sc.BACKEND_CONTAINER),
                                  fix="name the RHDH Deployment (<release>-developer-hub)")
-        check_pod(where, pod, [], p["metrics_port"], state)
+        check_pod(where, pod, [], p["metrics_port"], state,
+                  (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
         patch, changes = helm_patch(p, live, sidecars)
         if patch is None:
             after = live
@@ -189,7 +202,8 @@ def run_helm(mod, p, sidecars):
         raise ConnectorError("{0} kept changing while it was being patched".format(where), fix="run again")
     foreign = [c for c in rhdh.pod_spec(after).get("containers") or []
                if c.get("name") not in sc.SIDECAR_NAMES and c.get("name") != sc.BACKEND_CONTAINER]
-    values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"]) if state == "present" else {}
+    values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"],
+                            sc.helm_extra_app_configs(rhdh.pod_spec(after))) if state == "present" else {}
     result = dict(changed=patch is not None, install_type="helm", changes=changes, helm_values=values,
                   workload={"kind": "Deployment", "name": name},
                   containers=[c["name"] for c in rhdh.pod_spec(after).get("containers") or []])
@@ -203,8 +217,8 @@ def run_helm(mod, p, sidecars):
 
 HELM_VALUES_HEADER = (
     "# Chart values that keep the RHOAI connector through `helm upgrade`.\n"
-    "# Helm replaces lists instead of merging them: these lists hold every extra container\n"
-    "# found on the Deployment; merge extraAppConfig with your own entries by hand.\n"
+    "# Helm replaces lists instead of merging them: extraContainers and extraAppConfig hold every\n"
+    "# entry found on the Deployment. Give this file after your own: helm upgrade -f yours -f this.\n"
 )
 
 
@@ -255,7 +269,7 @@ ARGUMENT_SPEC = dict(
     env=dict(type="dict", default={}),
     resources=dict(type="dict"),
     app_config_configmap=dict(type="str"),
-    app_config_key=dict(type="str", default="app-config.yaml", no_log=False),
+    app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
     pod_annotations=dict(type="dict", default={}),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     values_file=dict(type="path"),

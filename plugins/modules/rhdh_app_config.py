@@ -29,9 +29,14 @@ options:
     type: str
     default: rhdh-rhoai-connector-app-config
   key:
-    description: Key of the ConfigMap that holds the app-config document.
+    description:
+      - Key of the ConfigMap that holds the app-config document; for Helm installs also the file name
+        of the mount in C(backstage-backend).
+      - The RHDH operator mounts every key of an app-config ConfigMap at C(/opt/app-root/src/<key>), so a
+        key that another app-config ConfigMap uses hides that file. Users' own is C(app-config.yaml).
+      - In a ConfigMap the collection owns, a key of earlier versions (C(app-config.yaml)) is moved to this one.
     type: str
-    default: app-config.yaml
+    default: app-config.rhoai-connector.yaml
   provider_id:
     description: Id of the model catalog provider (the entity provider is C(ModelCatalogResourceEntityProvider:<id>)).
     type: str

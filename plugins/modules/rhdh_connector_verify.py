@@ -63,7 +63,7 @@ options:
   app_config_key:
     description: Its key.
     type: str
-    default: app-config.yaml
+    default: app-config.rhoai-connector.yaml
   provider_id:
     description: The model catalog provider id.
     type: str

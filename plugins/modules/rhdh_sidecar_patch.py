@@ -85,7 +85,7 @@ options:
   app_config_key:
     description: Key of O(app_config_configmap) holding the document (Helm installs mount that key).
     type: str
-    default: app-config.yaml
+    default: app-config.rhoai-connector.yaml
   pod_annotations:
     description:
       - Annotations set on the pod template (Helm installs), for example a checksum of the plugin configuration,

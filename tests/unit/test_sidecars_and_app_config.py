@@ -94,20 +94,35 @@ def test_app_config_refs_once_and_removed():
 
 def test_helm_wiring_appends_config_arg_once_and_deletes_it():
     pod = {"containers": [{"name": "backstage-backend", "args": ["--config", "dynamic-plugins-root/app-config.dynamic-plugins.yaml"]}]}
-    wiring = sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", "app-config.yaml", "present")
+    wiring = sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", ac.CONFIG_KEY, "present")
     args = wiring["container"]["args"]
     assert args[-2:] == ["--config", "/opt/app-root/src/app-config.rhoai-connector.yaml"]
     pod["containers"][0]["args"] = args
-    assert sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", "app-config.yaml", "present")["container"]["args"] == args
-    removed = sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", "app-config.yaml", "absent")
+    assert sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", ac.CONFIG_KEY, "present")["container"]["args"] == args
+    removed = sc.helm_app_config_wiring(pod, "rhdh-rhoai-connector-app-config", ac.CONFIG_KEY, "absent")
     assert removed["container"]["args"] == ["--config", "dynamic-plugins-root/app-config.dynamic-plugins.yaml"]
     assert removed["volumes"] == [{"name": "rhdh-rhoai-connector-app-config", "$patch": "delete"}]
 
 
-def test_helm_values_snippet():
-    values = sc.helm_values(sidecars(), "cm", "app-config.yaml")
+def test_the_connector_key_is_no_file_users_have():
+    # The operator mounts each key at /opt/app-root/src/<key>; users create theirs from app-config.yaml.
+    assert ac.CONFIG_KEY != "app-config.yaml"
+    assert "app-config.yaml" in ac.LEGACY_CONFIG_KEYS
+    assert sc.app_config_path(ac.CONFIG_KEY) == "/opt/app-root/src/app-config.rhoai-connector.yaml"
+
+
+def test_helm_values_name_the_file_the_live_patch_mounts():
+    values = sc.helm_values(sidecars(), "cm", ac.CONFIG_KEY)
     assert [c["name"] for c in values["upstream"]["backstage"]["extraContainers"]] == list(sc.SIDECAR_NAMES)
-    assert values["upstream"]["backstage"]["extraAppConfig"] == [{"configMapRef": "cm", "filename": "app-config.yaml"}]
+    [entry] = values["upstream"]["backstage"]["extraAppConfig"]
+    assert entry == {"configMapRef": "cm", "filename": ac.CONFIG_KEY}
+    # The chart renders an extraAppConfig entry as volume <configMapRef>, mount <dir>/<filename> with
+    # subPath <filename>, and --config <dir>/<filename>: the live patch must be exactly that.
+    wiring = sc.helm_app_config_wiring({"containers": [{"name": "backstage-backend"}]}, "cm", ac.CONFIG_KEY, "present")
+    assert wiring["volumes"] == [{"name": entry["configMapRef"], "configMap": {"name": "cm"}}]
+    assert wiring["container"]["volumeMounts"] == [
+        {"name": entry["configMapRef"], "mountPath": "/opt/app-root/src/" + entry["filename"], "subPath": entry["filename"]}]
+    assert wiring["container"]["args"] == ["--config", "/opt/app-root/src/" + entry["filename"]]
 
 
 def test_is_subset_tolerates_server_defaults():
@@ -167,3 +182,67 @@ def test_app_config_add_twice_equals_once_and_remove_restores(doc):
     )
     if not empty_parents:
         assert twice == doc
+
+
+def test_app_config_clashes_name_a_foreign_mount_or_volume_and_accept_the_connectors_own():
+    path = sc.app_config_path(ac.CONFIG_KEY)
+    own = {"volumes": [{"name": "cm", "configMap": {"name": "cm"}}],
+           "containers": [{"name": "backstage-backend",
+                           "volumeMounts": [{"name": "cm", "mountPath": path, "subPath": ac.CONFIG_KEY}]}]}
+    assert sc.app_config_clashes(own, "cm", ac.CONFIG_KEY, "cm") == []
+    foreign_mount = copy.deepcopy(own)
+    foreign_mount["volumes"][0] = {"name": "cm", "configMap": {"name": "my-app-config"}}
+    assert sc.app_config_clashes(foreign_mount, "cm", ac.CONFIG_KEY, "cm") == [
+        "container backstage-backend already mounts {0} from volume cm".format(path),
+        "volume cm already exists and holds ConfigMap my-app-config"]
+    foreign_volume = {"volumes": [{"name": "cm", "emptyDir": {}}], "containers": [{"name": "backstage-backend"}]}
+    assert sc.app_config_clashes(foreign_volume, "cm", ac.CONFIG_KEY, "cm") == [
+        "volume cm already exists and holds something other than ConfigMap cm"]
+    # Operator installs name no volume: only the file's path counts.
+    assert sc.app_config_clashes(foreign_volume, "cm", ac.CONFIG_KEY) == []
+
+
+def test_app_config_file_problems_name_a_hidden_user_file_and_a_missing_config_argument():
+    src = "/opt/app-root/src"
+    user = ("app-config-rhdh", "app-config.yaml", src + "/app-config.yaml")
+    mine = ("connector", ac.CONFIG_KEY, src + "/" + ac.CONFIG_KEY)
+    pod = {"volumes": [{"name": "u", "configMap": {"name": "app-config-rhdh"}}, {"name": "c", "configMap": {"name": "connector"}}],
+           "containers": [{"name": "backstage-backend", "workingDir": src,
+                           "args": ["--config", "app-config.yaml", "--config", src + "/" + ac.CONFIG_KEY],
+                           "volumeMounts": [{"name": "u", "mountPath": user[2], "subPath": "app-config.yaml"},
+                                            {"name": "c", "mountPath": mine[2], "subPath": ac.CONFIG_KEY}]}]}
+    assert sc.app_config_file_problems(pod, [user, mine]) == []
+    # What the collection did before: its ConfigMap under key app-config.yaml, mounted over the user's file.
+    hidden = copy.deepcopy(pod)
+    hidden["containers"][0]["volumeMounts"][1] = {"name": "c", "mountPath": user[2], "subPath": "app-config.yaml"}
+    assert sc.app_config_file_problems(hidden, [user, mine]) == [
+        "{0} is mounted 2 times in backstage-backend (volumes u, c): one file hides the other".format(user[2]),
+        "{0} (ConfigMap connector key {1}) is not mounted in backstage-backend".format(mine[2], ac.CONFIG_KEY)]
+    dropped = copy.deepcopy(pod)
+    dropped["containers"][0]["args"] = dropped["containers"][0]["args"][2:]
+    assert sc.app_config_file_problems(dropped, [user, mine]) == [
+        "{0} (ConfigMap app-config-rhdh key app-config.yaml) is not passed with --config".format(user[2])]
+
+
+def test_helm_values_keep_the_users_extra_app_configs_in_order_and_add_the_connectors_once():
+    src = "/opt/app-root/src"
+    pod = {"volumes": [{"name": "app-config-rhdh", "configMap": {"name": "app-config-rhdh"}},
+                       {"name": "backstage-app-config", "configMap": {"name": "rhdh-developer-hub-app-config"}}],
+           "containers": [{"name": "backstage-backend", "workingDir": src,
+                           "args": ["--config", "dynamic-plugins-root/app-config.dynamic-plugins.yaml",
+                                    "--config", src + "/app-config-rhdh.yaml",
+                                    "--config", src + "/app-config-from-configmap.yaml"],
+                           "volumeMounts": [
+                               {"name": "app-config-rhdh", "mountPath": src + "/app-config-rhdh.yaml", "subPath": "app-config-rhdh.yaml"},
+                               {"name": "backstage-app-config", "mountPath": src + "/app-config-from-configmap.yaml", "subPath": "app-config.yaml"}]}]}
+    found = sc.helm_extra_app_configs(pod)
+    assert found == [{"configMapRef": "app-config-rhdh", "filename": "app-config-rhdh.yaml"}]
+    values = sc.helm_values(sidecars(), "cm", ac.CONFIG_KEY, found)
+    expected = found + [{"configMapRef": "cm", "filename": ac.CONFIG_KEY}]
+    assert values["upstream"]["backstage"]["extraAppConfig"] == expected
+    # Once the connector's file is on the pod too, it is found and not added a second time.
+    wiring = sc.helm_app_config_wiring(pod, "cm", ac.CONFIG_KEY, "present")
+    pod["volumes"] += wiring["volumes"]
+    pod["containers"][0]["volumeMounts"] += wiring["container"]["volumeMounts"]
+    pod["containers"][0]["args"] = wiring["container"]["args"]
+    assert sc.helm_values(sidecars(), "cm", ac.CONFIG_KEY, sc.helm_extra_app_configs(pod))["upstream"]["backstage"]["extraAppConfig"] == expected
