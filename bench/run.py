@@ -172,7 +172,7 @@ def measured(cluster: Cluster, name: str, args: list[str], logdir: Path, agents:
 
 
 def idle_baseline(cluster: Cluster, seconds: float) -> dict[str, Any]:
-    """What the API server counts while no playbook runs (controllers, the stand-in operator)."""
+    """What the API server counts while no playbook runs (controllers, the RHDH operator)."""
     before, start = metric_counts(cluster), time.time()
     time.sleep(seconds)
     counts = m.delta(metric_counts(cluster), before)
@@ -389,7 +389,7 @@ def bench_fleet(sizes: list[int], logdir: Path, choice: str) -> dict[str, Any]:
 
 def clusters_cpu_s(names: list[str]) -> float:
     """CPU seconds used so far by the processes of the testbed clusters ``names`` (their command
-    lines hold .../clusters/<name>/; the stand-in operators name their cluster's kubeconfig)."""
+    lines hold .../clusters/<name>/; the RHDH operators have their cluster's kubeconfig in KUBECONFIG)."""
     marks = [f"/clusters/{name}/" for name in names]
     ticks = 0
     for pid in os.listdir("/proc"):
@@ -397,6 +397,8 @@ def clusters_cpu_s(names: list[str]) -> float:
             continue
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+            if Path(cmdline.split("\0", 1)[0]).name.startswith("rhdh-operator-"):
+                cmdline = Path(f"/proc/{pid}/environ").read_bytes().decode("utf-8", "replace")
             if any(mark in cmdline for mark in marks):
                 ticks += m.stat_cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
         except OSError:
@@ -540,7 +542,7 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"Idle baseline ({col['idle']['seconds']} s, no playbook running): metrics read / query / write "
         f"{_triple(col['idle']['metrics_totals'])} on the collection's cluster, "
         f"{_triple(ref['idle']['metrics_totals'])} on the reference's. The metrics count every client "
-        "(controllers, the stand-in operator, the benchmark's own /metrics reads); the audit column counts "
+        "(controllers, the RHDH operator, the benchmark's own /metrics reads); the audit column counts "
         "only the playbook's user agent.",
         "",
         f"No-op wall times, each of {len(col['noop_walls'])} runs (the median counts): collection "
@@ -612,7 +614,7 @@ def _fleet_lines(fleet: dict[str, Any]) -> list[str]:
         "",
         f"### Fleet scaling ({fleet['playbook']}, forks = clusters; chart: fleet.png in the results folder)",
         "",
-        f"Cluster memory: {fleet['cluster_rss_mb']} MB each (control plane, kwok, stand-in operator); "
+        f"Cluster memory: {fleet['cluster_rss_mb']} MB each (control plane, kwok, RHDH operator); "
         f"{fleet['mem_available_gb']} GB available: {fleet['max_clusters']} clusters fit. "
         f"Each size converged {fleet.get('repeat', 1)} times from scratch (reset with "
         f"{fleet['reset'].split(' over')[0]} in between); the run of median wall time is shown.",
@@ -626,7 +628,7 @@ def _fleet_lines(fleet: dict[str, Any]) -> list[str]:
           for r in fleet["runs"]],
         "",
         "CPU s: the ansible process tree (controller, workers, modules). Clusters' own CPU: every process of "
-        "the running testbed clusters (API servers, etcd, controllers, kwok, stand-in operators) in the same "
+        "the running testbed clusters (API servers, etcd, controllers, kwok, RHDH operators) in the same "
         "interval; they run on the same cores. CPU floor: both together divided by the cores, the shortest "
         "wall time any schedule could reach on this machine.",
     ]

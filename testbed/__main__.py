@@ -1,4 +1,4 @@
-"""Command line: python -m testbed {build,up,load,down,list,scenarios} (from the repository root)."""
+"""Command line: python -m testbed {build,up,load,upgrade-operator,down,list,scenarios} (from the repository root)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 
 from . import Cluster, TestbedError, run_build
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, upgrade_operator
 
 
 def _cmd_build(_: argparse.Namespace) -> int:
@@ -33,6 +33,13 @@ def _cmd_load(args: argparse.Namespace) -> int:
     started = time.monotonic()
     Cluster.get(args.name).load(*args.scenarios)
     print(f"loaded {', '.join(args.scenarios)} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _cmd_upgrade_operator(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    upgrade_operator(Cluster.get(args.name), args.version)
+    print(f"RHDH operator {args.version} runs for {args.name} ({time.monotonic() - started:.1f} s)")
     return 0
 
 
@@ -75,6 +82,10 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("name")
     load.add_argument("scenarios", nargs="+")
     load.set_defaults(func=_cmd_load)
+    upgrade = sub.add_parser("upgrade-operator", help="apply a version's Backstage CRD and run that RHDH operator instead")
+    upgrade.add_argument("name")
+    upgrade.add_argument("version", choices=["1.8", "1.10"])
+    upgrade.set_defaults(func=_cmd_upgrade_operator)
     down = sub.add_parser("down", help="delete a cluster and its state")
     down.add_argument("name")
     down.set_defaults(func=_cmd_down)

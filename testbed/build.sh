@@ -4,8 +4,15 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes)
 #   etcd                                                              (go.etcd.io/etcd/server/v3)
 #   kwok, kwokctl                                                     (sigs.k8s.io/kwok)
-#   rhdh-operator-standin                                             (testbed/standin, this repo)
+#   helm                                                              (helm.sh/helm/v3)
+#   rhdh-operator-1.8, rhdh-operator-1.10   (github.com/redhat-developer/rhdh-operator, see below)
 # Prints the bin folder on its last line.
+#
+# The RHDH operator's source comes from the folder named by RHDH_OPERATOR_SRC (holding 1.8/ and
+# 1.10/, each the operator's main module at the pinned commit), or else from the Go module at the
+# pinned commit where a module proxy serves it. An operator that cannot be built is reported, not
+# fatal: the clusters run without it, and the tests that need it fail naming what is missing
+# (Cluster.start_operator reads rhdh-operator-<version>.missing).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -72,10 +79,39 @@ build_kwok() {
   GOBIN="$out" GOFLAGS= go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
 }
 
-build_standin() {
-  local out=$1 dir=$cache/src/standin
-  mkdir -p "$out" "$dir"
-  (cd "$here/standin" && go build -trimpath -ldflags "-s -w" -o "$out/rhdh-operator-standin.tmp" . && mv "$out/rhdh-operator-standin.tmp" "$out/rhdh-operator-standin")
+build_helm() {
+  local out=$1
+  mkdir -p "$out"
+  GOBIN="$out" GOFLAGS= go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
+operator_source() { # VERSION COMMIT: prints the operator's source folder, or says why there is none
+  local version=$1 commit=$2
+  if [ -n "${RHDH_OPERATOR_SRC:-}" ]; then
+    if [ -f "$RHDH_OPERATOR_SRC/$version/go.mod" ]; then echo "$RHDH_OPERATOR_SRC/$version"; return; fi
+    echo "RHDH_OPERATOR_SRC=$RHDH_OPERATOR_SRC holds no $version/go.mod" >&2
+    return 1
+  fi
+  local json
+  if ! json=$(cd "$cache" && GOFLAGS= go mod download -json "github.com/redhat-developer/rhdh-operator@$commit" 2>&1); then
+    echo "the Go module github.com/redhat-developer/rhdh-operator@$commit could not be downloaded ($(echo "$json" | tr '\n' ' ' | cut -c1-300)) and RHDH_OPERATOR_SRC is not set; set it to a folder holding $version/ (the operator's source at commit $commit)" >&2
+    return 1
+  fi
+  echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'
+}
+
+build_operator() { # OUT-DIR VERSION SOURCE: the binary in OUT-DIR/bin, its runtime files beside it
+  local out=$1 version=$2 src=$3
+  mkdir -p "$out/bin" "$out/config"
+  # The source folder may be read-only (a module cache, a shared copy): the build writes only
+  # to Go's own caches and to OUT-DIR.
+  (cd "$src" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out/bin/rhdh-operator-$version.tmp" ./cmd/)
+  rm -rf "$out/config/default-config" "$out/config/plugin-deps"
+  cp -r "$src/config/profile/rhdh/default-config" "$out/config/"
+  if [ -d "$src/config/profile/rhdh/plugin-deps" ]; then cp -r "$src/config/profile/rhdh/plugin-deps" "$out/config/"; fi
+  cp "$src/config/crd/bases/rhdh.redhat.com_backstages.yaml" "$out/config/backstages.crd.yaml"
+  chmod -R u+w "$out/config"
+  mv "$out/bin/rhdh-operator-$version.tmp" "$out/bin/rhdh-operator-$version"
 }
 
 total0=$SECONDS
@@ -87,23 +123,37 @@ step "etcd $ETCD_VERSION" "$ebin/etcd" build_etcd "$ebin"
 step "kwok $KWOK_VERSION" "$wbin/kwokctl" build_kwok "$wbin"
 bin=$cache/bin
 mkdir -p "$bin"
-sbin=
-if [ -f "$here/standin/go.mod" ]; then
-  # One folder per content of the stand-in's sources, so an edit rebuilds it.
-  sum=$(cd "$here/standin" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' \) \
-    | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
-  sbin=$cache/standin-$sum/bin
-  # The clusters run without the stand-in: a failed build of it is reported, not fatal
-  # (Cluster.start_operator names the log below).
-  if ! step "rhdh-operator-standin" "$sbin/rhdh-operator-standin" build_standin "$sbin" 2>"$cache/standin-build.log"; then
-    cat "$cache/standin-build.log" >&2
-    echo "testbed: rhdh-operator-standin: BUILD FAILED, log: $cache/standin-build.log" >&2
-    rm -f "$bin/rhdh-operator-standin"
-    sbin=
+hbin=$cache/helm-$HELM_VERSION/bin
+step "helm $HELM_VERSION" "$hbin/helm" build_helm "$hbin"
+obins=()
+for version in 1.8 1.10; do
+  var=RHDH_OPERATOR_${version//./_}_COMMIT
+  commit=${!var}
+  odir=$cache/rhdh-operator-$version-${commit:0:12}
+  missing=$cache/rhdh-operator-$version.missing
+  rm -f "$missing" "$bin/rhdh-operator-$version"
+  if [ ! -x "$odir/bin/rhdh-operator-$version" ]; then
+    if ! src=$(operator_source "$version" "$commit" 2>"$missing.tmp"); then
+      mv "$missing.tmp" "$missing"
+      echo "testbed: rhdh-operator $version: NOT BUILT: $(cat "$missing")" >&2
+      continue
+    fi
+    rm -f "$missing.tmp"
+    if ! step "rhdh-operator $version ($commit)" "$odir/bin/rhdh-operator-$version" build_operator "$odir" "$version" "$src" 2>"$missing.tmp"; then
+      cat "$missing.tmp" >&2
+      { echo "the build of rhdh-operator $version from $src failed:"; tail -20 "$missing.tmp"; } > "$missing"
+      rm -f "$missing.tmp"
+      echo "testbed: rhdh-operator $version: BUILD FAILED (see $missing)" >&2
+      continue
+    fi
+    cat "$missing.tmp" >&2
+    rm -f "$missing.tmp"
   else
-    cat "$cache/standin-build.log" >&2
+    echo "testbed: rhdh-operator $version: cached ($odir/bin/rhdh-operator-$version)" >&2
   fi
-fi
-for f in "$kbin"/* "$ebin"/* "$wbin"/* ${sbin:+"$sbin"/*}; do [ -e "$f" ] && ln -sfn "$f" "$bin/$(basename "$f")"; done
+  obins+=("$odir/bin/rhdh-operator-$version")
+done
+rm -f "$bin/rhdh-operator-standin"
+for f in "$kbin"/* "$ebin"/* "$wbin"/* "$hbin"/* ${obins[@]+"${obins[@]}"}; do [ -e "$f" ] && ln -sfn "$f" "$bin/$(basename "$f")"; done
 echo "testbed: binaries ready in $((SECONDS - total0)) s" >&2
 echo "$bin"

@@ -32,7 +32,7 @@ from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, Configuration
 
 from . import audit
-from .build import build_binaries
+from .build import build_binaries, operator_home
 from .errors import ComponentError, TestbedError
 from .kube import Kube, wait_for
 from .paths import PACKAGE_DIR, cluster_dir, clusters_root, kwok_workdir
@@ -48,7 +48,7 @@ COMPONENTS = (
     "kwok-controller",
 )
 NODE_NAME = "kwok-node-0"
-STANDIN = "rhdh-operator-standin"
+OPERATOR_PREFIX = "rhdh-operator-"
 LOADER_USER_AGENT = "rhdh-testbed"
 READY_TIMEOUT = 120.0
 MARKER_PREFIX = "testbed-audit-marker-"
@@ -295,7 +295,7 @@ class Cluster:
 
     @property
     def bin_dir(self) -> Path:
-        """The folder of the testbed's binaries (kubectl, kwokctl, the stand-in...)."""
+        """The folder of the testbed's binaries (kubectl, kwokctl, helm, the RHDH operators...)."""
         return _tools()
 
     # ----- lifecycle -----
@@ -368,7 +368,7 @@ class Cluster:
             return False
 
     def delete(self) -> None:
-        """Stop the stand-in operator and every component, and remove the working folder."""
+        """Stop the RHDH operator and every component, and remove the working folder."""
         with step(f"delete cluster {self.name}"):
             self.stop_operator()
             self._close()
@@ -494,64 +494,115 @@ class Cluster:
         )
         return marker
 
-    # ----- the stand-in RHDH operator -----
+    # ----- the RHDH operator (the real one, built from its source) -----
     @property
     def _operator_dir(self) -> Path:
         return self.workdir / "operator"
 
     def operator_log(self) -> Path:
-        return self._operator_dir / f"{STANDIN}.log"
+        return self._operator_dir / "rhdh-operator.log"
 
     def _operator_pid(self) -> int | None:
-        pid = _read_pid(self._operator_dir / f"{STANDIN}.pid")
+        pid = _read_pid(self._operator_dir / "rhdh-operator.pid")
         if pid is None or not _pid_alive(pid):
             return None
         cmd = _cmdline(pid)
-        if not cmd or Path(cmd[0]).name != STANDIN or str(self.kubeconfig) not in cmd:
+        if not cmd or not Path(cmd[0]).name.startswith(OPERATOR_PREFIX):
+            return None
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        if f"KUBECONFIG={self.kubeconfig}".encode() not in environ:
             return None
         return pid
 
-    def operator_profile(self) -> str | None:
-        """The profile of the running stand-in operator, None if it does not run."""
+    def operator_version(self) -> str | None:
+        """The release (1.8, 1.10) of the RHDH operator running for this cluster, None if none."""
         pid = self._operator_pid()
         if pid is None:
             return None
-        cmd = _cmdline(pid)
-        return cmd[cmd.index("--profile") + 1] if "--profile" in cmd else None
+        return Path(_cmdline(pid)[0]).name[len(OPERATOR_PREFIX):]
 
-    def start_operator(self, profile: str) -> None:
-        """Start the stand-in RHDH operator with ``profile`` (restart it if dead or other profile)."""
-        if profile not in ("1.8", "1.10"):
-            raise TestbedError(f"unknown stand-in operator profile {profile!r} (1.8 or 1.10)")
-        if self.operator_profile() == profile:
+    def _operator_probe_port(self) -> int:
+        """The health-probe port of this cluster's operator: the first port of the cluster's slot
+        that no component uses (a slot holds ten ports, the components take six)."""
+        docs = yaml.safe_load_all((self.workdir / "kwok.yaml").read_text(encoding="utf-8"))
+        for doc in docs:
+            port = ((doc or {}).get("options") or {}).get("kubeApiserverPort")
+            if port:
+                return int(port) + len(PORT_OPTIONS)
+        raise TestbedError(f"cluster {self.name}: no kubeApiserverPort in its kwok.yaml")
+
+    def start_operator(self, version: str) -> None:
+        """Start the real RHDH operator ``version`` (1.8 or 1.10) for this cluster, out of cluster
+        as its README says: metrics off, probes on 127.0.0.1, no leader election, ``LOCALBIN``
+        holding a writable copy of its default-config and plugin-deps. Another version running
+        is stopped first (an operator upgrade). The operator decides once, at start, whether it
+        runs on OpenShift (route.openshift.io served): load the Route CRD before."""
+        if self.operator_version() == version:
             return
+        home = operator_home(version)  # raises naming what is missing
         self.stop_operator()
-        binary = build_binaries() / STANDIN
-        if not binary.exists():
-            raise ComponentError(STANDIN, f"no binary {binary} (testbed/standin not built)")
-        self._operator_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = self._operator_dir / version
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        for part in ("default-config", "plugin-deps"):
+            if (home / "config" / part).is_dir():
+                shutil.copytree(home / "config" / part, run_dir / part)
+        binary = home / "bin" / f"{OPERATOR_PREFIX}{version}"
+        port = self._operator_probe_port()
+        env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), LOCALBIN=str(run_dir))
         log = self.operator_log()
-        with step(f"start {STANDIN} (profile {profile}) for {self.name}"):
+        with step(f"start rhdh-operator {version} for {self.name}"):
             with open(log, "ab") as out:
-                proc = subprocess.Popen(  # noqa: S603 - our own binary
-                    [str(binary.resolve()), "--kubeconfig", str(self.kubeconfig),
-                     "--profile", profile],
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                proc = subprocess.Popen(  # noqa: S603 - the operator built by testbed/build.sh
+                    [str(binary), "--metrics-bind-address=0",
+                     f"--health-probe-bind-address=127.0.0.1:{port}", "--leader-elect=false"],
+                    cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                    start_new_session=True,
                 )
-            (self._operator_dir / f"{STANDIN}.pid").write_text(str(proc.pid), encoding="utf-8")
-            time.sleep(1.0)
-            if proc.poll() is not None:
-                raise ComponentError(
-                    STANDIN, f"exited with code {proc.returncode}:\n{_tail(log)}", log
-                )
+            (self._operator_dir / "rhdh-operator.pid").write_text(str(proc.pid), encoding="utf-8")
+
+            def ready() -> bool:
+                if proc.poll() is not None:
+                    raise ComponentError(
+                        f"rhdh-operator {version}",
+                        f"exited with code {proc.returncode}:\n{_tail(log)}", log,
+                    )
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                        sock.sendall(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                        return sock.recv(64).split(b" ")[1:2] == [b"200"]
+                except OSError:
+                    return False
+
+            wait_for(f"rhdh-operator {version} of {self.name} to be ready", ready, 60, 0.2)
 
     def stop_operator(self) -> None:
-        """Stop the stand-in operator of this cluster if it runs."""
+        """Stop the RHDH operator of this cluster if it runs."""
         pid = self._operator_pid()
         if pid is not None:
-            with step(f"stop {STANDIN} of {self.name}"):
+            with step(f"stop rhdh-operator of {self.name}"):
                 _terminate(pid)
-        (self._operator_dir / f"{STANDIN}.pid").unlink(missing_ok=True)
+        (self._operator_dir / "rhdh-operator.pid").unlink(missing_ok=True)
+
+    # ----- Helm -----
+    def helm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the testbed's Helm (built from helm.sh/helm/v3) against this cluster."""
+        env = _kwokctl_env()
+        home = self.workdir / "helm"
+        env.update(
+            HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
+            HELM_DATA_HOME=str(home / "data"),
+        )
+        cmd = [str(self.bin_dir / "helm"), "--kubeconfig", str(self.kubeconfig), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+        if check and proc.returncode != 0:
+            raise TestbedError(
+                f"helm {' '.join(args)} failed (exit {proc.returncode}): {proc.stderr.strip()}"
+            )
+        return proc
 
     # ----- internals -----
     def _kwokctl_binary(self) -> Path:
@@ -678,7 +729,7 @@ class Cluster:
             "server": self.server if self.kubeconfig.exists() else None,
             "kubeconfig": str(self.kubeconfig),
             "components": state,
-            "operator": self.operator_profile(),
+            "operator": self.operator_version(),
             "checked_at": datetime.now().isoformat(timespec="seconds"),
         }
 

@@ -12,7 +12,7 @@ class TestbedError(RuntimeError):
 
 
 class ComponentError(TestbedError):
-    """A cluster component (kube-apiserver, etcd, the stand-in operator, ...) failed to start."""
+    """A cluster component (kube-apiserver, etcd, the RHDH operator, ...) failed to start."""
 
     def __init__(self, component: str, reason: str, log: Path | None = None) -> None:
         where = f"; its log is {log}" if log else ""

@@ -28,7 +28,8 @@ def desired_sidecars(p):
 
 def check_pod(where, pod, extra_containers, metrics_port, state, app_config=None):
     """Refuse a pod the sidecars cannot join: a port taken, no plugin volume to mount, or (``app_config``:
-    ConfigMap, key and, for Helm, the volume name) a path or volume the connector's app-config file needs."""
+    ConfigMap, key and volume name: the operator and the chart both name the volume after the ConfigMap) a
+    path or volume the connector's app-config file needs."""
     if state != "present":
         return
     if app_config and app_config[0]:
@@ -82,7 +83,7 @@ def run_operator(mod, p, sidecars):
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
     patch_pod = (((((cr.get("spec") or {}).get("deployment") or {}).get("patch") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
     check_pod(where, rhdh.pod_spec(workload), patch_pod.get("containers") if isinstance(patch_pod, dict) else [], p["metrics_port"], state,
-              (p["app_config_configmap"], p["app_config_key"]))
+              (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
     changes = []
 
     def mutate(obj):

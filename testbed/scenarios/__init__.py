@@ -8,7 +8,6 @@ match, so loading twice writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..build import operator_home, rhdh_chart
 from ..errors import TestbedError
 from ..kube import Kube, crd_established, rolled_out, wait_for
 from ..paths import PACKAGE_DIR
@@ -58,6 +58,15 @@ class Part:
 
 
 @dataclass(frozen=True)
+class HelmRelease:
+    """A release of the real RHDH chart: ``helm install <release> <chart> -n <namespace> -f <values>``."""
+
+    release: str
+    namespace: str
+    values: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     """What a scenario loads and waits for."""
 
@@ -67,7 +76,8 @@ class Scenario:
     parts: tuple[Part, ...] = ()
     absent_crds: tuple[str, ...] = ()
     operator: str | None = None
-    rollouts: tuple[tuple[str, str], ...] = ()
+    helm: HelmRelease | None = None
+    rollouts: tuple[tuple[str, str, str], ...] = ()
 
 
 def _rhoai_values(**overrides: str) -> dict[str, str]:
@@ -120,36 +130,45 @@ def _rhoai(
     )
 
 
-def _fill_plugins_checksum(docs: list[dict[str, Any]]) -> None:
-    """Set the pod annotation checksum/dynamic-plugins as the Helm chart does (sha256 of the
-    rendered plugin configuration), where a document asks for it with ${PLUGINS_CHECKSUM}."""
-    plugins = [
-        d["data"]["dynamic-plugins.yaml"]
-        for d in docs
-        if d["kind"] == "ConfigMap" and "dynamic-plugins.yaml" in d.get("data", {})
-    ]
-    for doc in docs:
-        annotations = (
-            doc.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations", {})
-        )
-        if annotations.get("checksum/dynamic-plugins") == "${PLUGINS_CHECKSUM}" and plugins:
-            annotations["checksum/dynamic-plugins"] = hashlib.sha256(plugins[0].encode()).hexdigest()
-
-
-def _rhdh_operator(name: str, description: str, release: str, plugins_cm: bool = True) -> Scenario:
+def _rhdh_operator(
+    name: str,
+    description: str,
+    release: str,
+    plugins_cm: bool = True,
+    statefulset: bool = False,
+) -> Scenario:
+    """The real RHDH operator ``release`` with its own Backstage CRD, and the user's CR and content.
+    The Route CRD comes first: the operator decides at start whether it runs on OpenShift."""
     api = {"1.8": "v1alpha4", "1.10": "v1alpha5"}[release]
     parts = [Part("rhdh-operator-user.yaml")]
     if plugins_cm:
         parts.append(Part("rhdh-operator-plugins.yaml"))
     cr = "backstage-cr.yaml" if plugins_cm else "backstage-cr-no-plugins-cm.yaml"
     parts.append(Part(cr, {"BACKSTAGE_API": api}))
+    kind = "Deployment"
+    if statefulset:
+        parts.append(Part("backstage-cr-statefulset.yaml", {"BACKSTAGE_API": api}))
+        kind = "StatefulSet"
     return Scenario(
         name=name,
         description=description,
-        crds=(f"backstage-rhdh-{release}.yaml",),
+        crds=("route.yaml",),
         parts=tuple(parts),
         operator=release,
-        rollouts=(("ai-rhdh", "backstage-developer-hub"),),
+        rollouts=(("ai-rhdh", "backstage-developer-hub", kind),),
+    )
+
+
+def _rhdh_helm(name: str, description: str, release: str, namespace: str = "ai-rhdh") -> Scenario:
+    """The real RHDH 1.8 chart installed as ``release`` with the user's values and objects."""
+    workload = release if "developer-hub" in release else f"{release}-developer-hub"
+    return Scenario(
+        name=name,
+        description=description,
+        crds=("route.yaml",),
+        parts=(Part("rhdh-helm-user.yaml", {"NAMESPACE": namespace}),),
+        helm=HelmRelease(release, namespace, "rhdh-helm-values.yaml"),
+        rollouts=((namespace, workload, "Deployment"),),
     )
 
 
@@ -208,25 +227,35 @@ _ALL = (
     ),
     _rhdh_operator(
         "rhdh-operator-1.8",
-        "RHDH 1.8 operator (stand-in) with Backstage CR developer-hub (v1alpha4) and user content",
+        "the real RHDH 1.8 operator with Backstage CR developer-hub (v1alpha4) and user content",
         "1.8",
     ),
     _rhdh_operator(
         "rhdh-operator-1.10",
-        "RHDH 1.10 operator (stand-in, adds lightspeed-core) with CR developer-hub (v1alpha5)",
+        "the real RHDH 1.10 operator (lightspeed flavour on: lightspeed-core) with CR developer-hub (v1alpha5)",
         "1.10",
     ),
     _rhdh_operator(
+        "rhdh-operator-1.10-statefulset",
+        "the real RHDH 1.10 operator, CR developer-hub with spec.deployment.kind StatefulSet",
+        "1.10",
+        statefulset=True,
+    ),
+    _rhdh_operator(
         "rhdh-operator-1.8-no-plugins-cm",
-        "RHDH 1.8 operator (stand-in), CR developer-hub names no dynamic-plugins ConfigMap",
+        "the real RHDH 1.8 operator, CR developer-hub names no dynamic-plugins ConfigMap",
         "1.8",
         plugins_cm=False,
     ),
-    Scenario(
-        name="rhdh-helm",
-        description="RHDH 1.8 installed by Helm: release rhdh in ai-rhdh, Deployment rhdh-developer-hub",
-        parts=(Part("rhdh-helm.yaml"),),
-        rollouts=(("ai-rhdh", "rhdh-developer-hub"),),
+    _rhdh_helm(
+        "rhdh-helm",
+        "the real RHDH 1.8 chart: release rhdh in ai-rhdh (Deployment rhdh-developer-hub), user values",
+        "rhdh",
+    ),
+    _rhdh_helm(
+        "rhdh-helm-developer-hub",
+        "the real RHDH 1.8 chart: release developer-hub in ai-rhdh (Deployment developer-hub), user values",
+        "developer-hub",
     ),
 )
 DEFINITIONS: dict[str, Scenario] = {s.name: s for s in _ALL}
@@ -235,20 +264,36 @@ SCENARIOS: dict[str, str] = {s.name: s.description for s in _ALL}
 
 def _render(part: Part) -> list[dict[str, Any]]:
     text = (DATA / part.file).read_text(encoding="utf-8")
-    docs = [d for d in yaml.safe_load_all(Template(text).safe_substitute(part.values)) if d]
-    _fill_plugins_checksum(docs)
-    return docs
+    return [d for d in yaml.safe_load_all(Template(text).safe_substitute(part.values)) if d]
 
 
 def objects(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The CRDs and the other objects of scenario ``name`` (namespaces first)."""
     scenario = _definition(name)
     crds = []
-    for file in scenario.crds:
-        crds += [d for d in yaml.safe_load_all((CRDS / file).read_text(encoding="utf-8")) if d]
-    objs = [obj for part in scenario.parts for obj in _render(part)]
-    objs.sort(key=lambda o: 0 if o["kind"] == "Namespace" else 1)
-    return crds, objs
+    files = [CRDS / file for file in scenario.crds]
+    if scenario.operator:  # the CRD the operator ships, as an operator install applies it
+        files.append(operator_home(scenario.operator) / "config" / "backstages.crd.yaml")
+    for path in files:
+        crds += [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    objs: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for part in scenario.parts:  # a later part's object is merged over an earlier one's
+        for obj in _render(part):
+            meta = obj["metadata"]
+            key = (obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"])
+            objs[key] = _merged(objs[key], obj) if key in objs else obj
+    return crds, sorted(objs.values(), key=lambda o: 0 if o["kind"] == "Namespace" else 1)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` deep-merged into a copy of ``base`` (mappings merged, anything else replaced)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _definition(name: str) -> Scenario:
@@ -289,16 +334,46 @@ def load_one(cluster: Cluster, name: str) -> int:
             written += kube.ensure(obj)
         if scenario.operator:
             cluster.start_operator(scenario.operator)
-        for namespace, deployment in scenario.rollouts:
-            with step(f"wait for {namespace}/{deployment} to roll out"):
+        if scenario.helm:
+            written += _helm_install(cluster, scenario.helm)
+        for namespace, workload, kind in scenario.rollouts:
+            with step(f"wait for {kind} {namespace}/{workload} to roll out"):
                 wait_for(
-                    f"Deployment {namespace}/{deployment} to roll out"
-                    + (f" (stand-in log: {cluster.operator_log()})" if scenario.operator else ""),
-                    lambda ns=namespace, d=deployment: rolled_out(kube, ns, d),
+                    f"{kind} {namespace}/{workload} to roll out"
+                    + (f" (operator log: {cluster.operator_log()})" if scenario.operator else ""),
+                    lambda ns=namespace, w=workload, k=kind: rolled_out(kube, ns, w, k),
                     ROLLOUT_TIMEOUT,
                 )
     LOG.info("scenario %s: %d object(s) written", name, written)
     return written
+
+
+def _helm_install(cluster: Cluster, release: HelmRelease) -> int:
+    """``helm install`` the real chart unless the release is deployed already (so a second load
+    writes nothing); returns 1 when it installed."""
+    status = cluster.helm("status", release.release, "--namespace", release.namespace, check=False)
+    if status.returncode == 0:
+        return 0
+    with step(f"helm install {release.release} into {cluster.name}"):
+        cluster.helm(
+            "install", release.release, str(rhdh_chart()), "--namespace", release.namespace,
+            "--values", str(DATA / release.values),
+        )
+    return 1
+
+
+def upgrade_operator(cluster: Cluster, version: str) -> None:
+    """Move the cluster's RHDH operator to ``version`` the way an operator upgrade does: that
+    version's Backstage CRD first, then its operator in place of the running one, which re-renders
+    every Backstage from the new defaults."""
+    kube = cluster.kube()
+    with step(f"upgrade the RHDH operator of {cluster.name} to {version}"):
+        path = operator_home(version) / "config" / "backstages.crd.yaml"
+        for crd in [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]:
+            kube.ensure(crd)
+            name = crd["metadata"]["name"]
+            wait_for(f"CRD {name}", lambda n=name: crd_established(kube, n), 60)
+        cluster.start_operator(version)
 
 
 def load(cluster: Cluster, *names: str) -> None:

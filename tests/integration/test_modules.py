@@ -1,7 +1,7 @@
 """Every module on a real API server: check mode changes nothing, a real run changes what it says,
 and a re-run reports no change and sends no write request (measured in the API server's audit log).
 
-Runs once for an operator install (the stand-in operator re-renders the workload from the CR) and
+Runs once for an operator install (the real RHDH operator re-renders the workload from the CR) and
 once for a Helm install.
 """
 

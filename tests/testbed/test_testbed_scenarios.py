@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from testbed import Cluster, TestbedError
+from testbed import Cluster, TestbedError, rendered
 from testbed.scenarios import RHOAI_CRD_NAMES, SCENARIOS
 
 LOADER = "rhdh-testbed"
@@ -82,12 +82,18 @@ def _user_plugins(cluster: Cluster, configmap: str) -> list[str]:
     return [p["package"] for p in parsed["plugins"]]
 
 
-def _check_rhdh_operator(cluster: Cluster, api: str, plugins_cm: bool, sidecar: bool) -> None:
+def _workload(cluster: Cluster, kind: str, name: str) -> dict[str, Any]:
+    return _get(cluster, kind.lower(), name, "-n", "ai-rhdh")
+
+
+def _check_rhdh_operator(cluster: Cluster, api: str, plugins_cm: bool, lightspeed: bool,
+                         kind: str = "Deployment") -> None:
+    """What the real operator rendered from the user's CR: their env, their sidecar and its volume,
+    both app-config ConfigMaps mounted at /opt/app-root/src/<key> and passed with --config, its own
+    default.app-config.yaml, no name or path twice; lightspeed-core on 1.10."""
     cr = _get(cluster, f"backstages.{api}.rhdh.redhat.com", "developer-hub", "-n", "ai-rhdh")
     app = cr["spec"]["application"]
-    assert app["appConfig"]["configMaps"] == [{"name": "app-config-rhdh"}]
-    patch = cr["spec"]["deployment"]["patch"]["spec"]["template"]["spec"]["containers"][0]
-    assert patch["env"] == [{"name": "NODE_OPTIONS", "value": "--max-old-space-size=2048"}]
+    assert app["appConfig"]["configMaps"] == [{"name": "app-config-rhdh"}, {"name": "app-config-rhdh-auth"}]
     if plugins_cm:
         assert app["dynamicPluginsConfigMapName"] == "dynamic-plugins-rhdh"
         assert _user_plugins(cluster, "dynamic-plugins-rhdh") == [
@@ -96,43 +102,50 @@ def _check_rhdh_operator(cluster: Cluster, api: str, plugins_cm: bool, sidecar: 
         ]
     else:
         assert "dynamicPluginsConfigMapName" not in app
-    deployment = _get(cluster, "deployment", "backstage-developer-hub", "-n", "ai-rhdh")
-    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
-    assert "backstage-backend" in containers
-    assert {"name": "NODE_OPTIONS", "value": "--max-old-space-size=2048"} in containers[
-        "backstage-backend"
-    ]["env"]
-    assert ("lightspeed-core" in containers) is sidecar
-    if sidecar:
-        assert 8080 in [p["containerPort"] for p in containers["lightspeed-core"].get("ports", [])]
-    status = deployment["status"]
+    workload = _workload(cluster, kind, "backstage-developer-hub")
+    assert workload["metadata"]["ownerReferences"][0]["kind"] == "Backstage"
+    containers = {c["name"]: c for c in rendered.pod_spec(workload)["containers"]}
+    assert {"name": "NODE_OPTIONS", "value": "--max-old-space-size=2048"} in containers["backstage-backend"]["env"]
+    assert containers["log-shipper"]["volumeMounts"] == [{"name": "log-shipper-config", "mountPath": "/fluent-bit/etc"}]
+    assert ("lightspeed-core" in containers) is lightspeed
+    assert rendered.duplicates(workload) == []
+    files = rendered.user_app_configs(workload)
+    assert files["/opt/app-root/src/app-config.yaml"] == ("app-config-rhdh", "app-config.yaml")
+    assert files["/opt/app-root/src/app-config-auth.yaml"] == ("app-config-rhdh-auth", "app-config-auth.yaml")
+    assert any(path.endswith("/default.app-config.yaml") for path in rendered.config_files(workload))
+    status = workload["status"]
     assert status["readyReplicas"] == status["replicas"] == 1
     app_config = _get(cluster, "configmap", "app-config-rhdh", "-n", "ai-rhdh")["data"]["app-config.yaml"]
     assert yaml.safe_load(app_config)["app"]["title"] == "Example Developer Hub"
 
 
-def _check_rhdh_helm(cluster: Cluster) -> None:
-    deployment = _get(cluster, "deployment", "rhdh-developer-hub", "-n", "ai-rhdh")
+def _check_rhdh_helm(cluster: Cluster, release: str) -> None:
+    """What the real chart rendered from the user's values: the Deployment's name and labels, the
+    plugin installer, the user's plugins, both app-configs mounted and passed with --config."""
+    name = release if "developer-hub" in release else f"{release}-developer-hub"
+    deployment = _workload(cluster, "Deployment", name)
     meta = deployment["metadata"]
-    assert meta["labels"]["app.kubernetes.io/instance"] == "rhdh"
+    assert meta["labels"]["app.kubernetes.io/instance"] == release
     assert meta["labels"]["app.kubernetes.io/name"] == "developer-hub"
     assert meta["labels"]["app.kubernetes.io/managed-by"] == "Helm"
-    assert meta["annotations"]["meta.helm.sh/release-name"] == "rhdh"
+    assert meta["annotations"]["meta.helm.sh/release-name"] == release
     assert meta["annotations"]["meta.helm.sh/release-namespace"] == "ai-rhdh"
     pod = deployment["spec"]["template"]
-    assert len(pod["metadata"]["annotations"]["checksum/dynamic-plugins"]) == 64
     assert [c["name"] for c in pod["spec"]["containers"]] == ["backstage-backend"]
     assert [c["name"] for c in pod["spec"]["initContainers"]] == ["install-dynamic-plugins"]
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert "ephemeral" in volumes["dynamic-plugins-root"]
-    assert volumes["dynamic-plugins"]["configMap"]["name"] == "rhdh-dynamic-plugins"
-    assert volumes["backstage-app-config"]["configMap"]["name"] == "rhdh-app-config"
+    assert volumes["dynamic-plugins"]["configMap"]["name"] == f"{release}-dynamic-plugins"
+    assert rendered.duplicates(deployment) == []
+    files = rendered.user_app_configs(deployment)
+    assert files["/opt/app-root/src/app-config-rhdh.yaml"] == ("app-config-rhdh", "app-config-rhdh.yaml")
+    assert "/opt/app-root/src/app-config-from-configmap.yaml" in files
+    env = {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+    assert {"BACKEND_SECRET", "POSTGRESQL_ADMIN_PASSWORD", "LOG_LEVEL"} <= env
     assert deployment["status"]["readyReplicas"] == 1
-    assert _user_plugins(cluster, "rhdh-dynamic-plugins")[1] == "oci://quay.io/example/my-plugin:1.0.0!my-plugin"
-    cm = _get(cluster, "configmap", "rhdh-app-config", "-n", "ai-rhdh")
-    assert cm["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
-    assert "catalog" in yaml.safe_load(cm["data"]["app-config.yaml"])
-    assert _get(cluster, "service", "rhdh-developer-hub", "-n", "ai-rhdh")["spec"]["ports"]
+    assert _user_plugins(cluster, f"{release}-dynamic-plugins")[1] == "oci://quay.io/example/my-plugin:1.0.0!my-plugin"
+    secrets = _get(cluster, "secret", "-n", "ai-rhdh", "-l", f"owner=helm,name={release}")["items"]
+    assert [s["metadata"]["name"] for s in secrets] == [f"sh.helm.release.v1.{release}.v1"]
 
 
 RHOAI_2_25 = dict(
@@ -167,8 +180,10 @@ CHECKS = {
     "rhoai-no-kserve": lambda c: _check_rhoai(c, **RHOAI_2_25),
     "rhdh-operator-1.8": lambda c: _check_rhdh_operator(c, "v1alpha4", True, False),
     "rhdh-operator-1.10": lambda c: _check_rhdh_operator(c, "v1alpha5", True, True),
+    "rhdh-operator-1.10-statefulset": lambda c: _check_rhdh_operator(c, "v1alpha5", True, True, "StatefulSet"),
     "rhdh-operator-1.8-no-plugins-cm": lambda c: _check_rhdh_operator(c, "v1alpha4", False, False),
-    "rhdh-helm": _check_rhdh_helm,
+    "rhdh-helm": lambda c: _check_rhdh_helm(c, "rhdh"),
+    "rhdh-helm-developer-hub": lambda c: _check_rhdh_helm(c, "developer-hub"),
 }
 KSERVE = "inferenceservices.serving.kserve.io"
 
