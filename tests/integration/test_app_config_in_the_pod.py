@@ -63,7 +63,9 @@ def test_an_install_by_an_earlier_version_moves_to_the_new_key_and_the_users_fil
     # The real operator shows the defect: the user's file is replaced by the connector's.
     assert any("is no longer mounted" in p for p in rendered.problems(before, hidden, connector_configmap=CONNECTOR_CM))
     verify = run_playbook(VERIFY, cluster.kubeconfig, {"rhoai_connector_rhdh_namespace": NS, "rhoai_connector_verify_fail": False})
-    assert "one file hides the other" in verify.output, verify.output[-4000:]
+    assert ("/opt/app-root/src/app-config.yaml (ConfigMap app-config-rhdh key app-config.yaml) is not mounted in "
+            "backstage-backend: ConfigMap rhdh-rhoai-connector-app-config key app-config.yaml is mounted there instead "
+            "and hides it") in verify.output, verify.output[-4000:]
 
     run = run_playbook(INSTALL, cluster.kubeconfig, {"rhoai_connector_rhdh_namespace": NS})
     assert run.rc == 0, run.output[-4000:]

@@ -218,6 +218,12 @@ def test_app_config_file_problems_name_a_hidden_user_file_and_a_missing_config_a
     assert sc.app_config_file_problems(hidden, [user, mine]) == [
         "{0} is mounted 2 times in backstage-backend (volumes u, c): one file hides the other".format(user[2]),
         "{0} (ConfigMap connector key {1}) is not mounted in backstage-backend".format(mine[2], ac.CONFIG_KEY)]
+    # As the operator renders it: the later mount at the same path replaces the earlier one.
+    replaced = copy.deepcopy(hidden)
+    del replaced["containers"][0]["volumeMounts"][0]
+    assert sc.app_config_file_problems(replaced, [user])[0] == (
+        "{0} (ConfigMap app-config-rhdh key app-config.yaml) is not mounted in backstage-backend: ConfigMap connector "
+        "key app-config.yaml is mounted there instead and hides it".format(user[2]))
     dropped = copy.deepcopy(pod)
     dropped["containers"][0]["args"] = dropped["containers"][0]["args"][2:]
     assert sc.app_config_file_problems(dropped, [user, mine]) == [
