@@ -43,7 +43,7 @@ from installed import build_collection  # noqa: E402
 LOCAL = HERE / "local-build.yml"
 DEFINITION = ROOT / "execution-environment.yml"
 # Files of the repository the definition names (they are copied beside it into the build folder).
-DEFINITION_FILES = ("requirements.txt", "bindep.txt")
+DEFINITION_FILES = ("requirements-ee.txt", "bindep.txt")
 TOOLS = {"podman": "podman", "buildah": "buildah", "runc": "runc", "debootstrap": "debootstrap"}
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = ("python3", "python3-pip", "python3-venv", "ca-certificates")
@@ -315,6 +315,8 @@ def ensure_image(force: bool = False) -> str:
     run([str(builder if builder.exists() else "ansible-builder"), "build", "-f", str(definition),
          "-c", str(work / "context"), "--container-runtime", "podman", "-t", ref,
          "--extra-build-cli-args", extra, "-v", "2"], env=podman_env(), cwd=work)
+    # The build's intermediate images are kept: they are the layer cache of the next build (a
+    # changed collection then costs about a minute instead of three).
     log(f"built {ref} in {time.monotonic() - started:.0f} s")
     return ref
 

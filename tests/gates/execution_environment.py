@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from installed import ROOT, GateError, _bin, _run, build_collection, install_tarball, version  # noqa: E402
 
-EE_FILES = ("execution-environment.yml", "requirements.txt", "bindep.txt")
+EE_FILES = ("execution-environment.yml", "requirements-ee.txt", "bindep.txt")
 BASE_IMAGE = "registry.redhat.io/ansible-automation-platform-25/ee-minimal-rhel9:latest"
 # What AAP 2.5 ships: ansible-core 2.16 and ansible-runner 2.4.
 AAP_SERIES = {"ansible_core": ("ansible-core", "2.16"), "ansible_runner": ("ansible-runner", "2.4")}
@@ -62,10 +62,28 @@ def check_definition() -> dict:
     if ee["images"]["base_image"]["name"] != BASE_IMAGE:
         raise GateError(f"the base image should be AAP 2.5's {BASE_IMAGE}: {ee['images']['base_image']}")
     check_pins(ee["dependencies"], _load(ROOT / "meta" / "runtime.yml")["requires_ansible"])
+    check_mitogen(ee)
     excluded = (ee["dependencies"].get("exclude") or {}).get("system") or []
     if EXCLUDED_SYSTEM not in excluded:
         raise GateError(f"dependencies.exclude.system should name {EXCLUDED_SYSTEM}: {excluded}")
     return ee
+
+
+def check_mitogen(ee: dict) -> None:
+    """Mitogen is the EE's optional package, pinned as the tests pin it, its strategies linked
+    where ansible looks by default."""
+    if ee["dependencies"].get("python") != "requirements-ee.txt":
+        raise GateError(f"dependencies.python should be requirements-ee.txt: {ee['dependencies'].get('python')}")
+
+    def pin(path: Path) -> str:
+        lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip().startswith("mitogen")]
+        return lines[0] if len(lines) == 1 else ""
+
+    if not pin(ROOT / "requirements-ee.txt") or pin(ROOT / "requirements-ee.txt") != pin(ROOT / "requirements-dev.txt"):
+        raise GateError("requirements-ee.txt and requirements-dev.txt should pin the same mitogen")
+    steps = " ".join((ee.get("additional_build_steps") or {}).get("append_final") or [])
+    if "/usr/share/ansible/plugins/strategy" not in steps:
+        raise GateError("append_final should link Mitogen's strategies into /usr/share/ansible/plugins/strategy")
 
 
 def pinned_series(spec: str, package: str) -> str:
@@ -120,9 +138,9 @@ def check_context(context: Path, ee: dict) -> Path:
         if needed not in containerfile:
             raise GateError(f"the Containerfile lacks {needed!r}")
     build = context / "_build"
-    for name in ("requirements.txt", "bindep.txt"):
-        if (build / name).read_text(encoding="utf-8") != (ROOT / name).read_text(encoding="utf-8"):
-            raise GateError(f"_build/{name} differs from the repository's {name}")
+    for name, source in (("requirements.txt", "requirements-ee.txt"), ("bindep.txt", "bindep.txt")):
+        if (build / name).read_text(encoding="utf-8") != (ROOT / source).read_text(encoding="utf-8"):
+            raise GateError(f"_build/{name} differs from the repository's {source}")
     requirements = _load(build / "requirements.yml")
     files = [c for c in requirements["collections"] if c.get("type") == "file"]
     if len(files) != 1:
