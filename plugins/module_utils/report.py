@@ -16,14 +16,14 @@ __metaclass__ = type
 from typing import Any, Dict, List, Optional
 
 ACCESS_PREFIX = "access "
-STATUS_WIDTH = 13
 #: Words of a failed check that mean the object or entry is not there yet (else it is there but differs).
 NOT_THERE = ("not found", "missing", "does not exist", "no sidecars", "may NOT", "not filled in", "does not list",
              "does not have")
 
 
 def line(status: str, msg: str) -> str:
-    return "{0}{1}".format(status.upper().ljust(STATUS_WIDTH), msg)
+    """``OK  <msg>``: the status, two spaces, what was seen (the form the report has always had)."""
+    return "{0}  {1}".format(status.upper(), msg)
 
 
 def pending(check: Dict[str, Any]) -> str:

@@ -93,7 +93,7 @@ def test_check_mode_says_would_create_and_the_report_is_readable(helm):
     assert "No inventory was parsed" not in out and "provided hosts list is empty" not in out
     lines = report_of(run.stdout)
     assert lines and not any("{'check'" in line for line in lines), lines
-    assert any(line.startswith("WOULD CREATE Secret ai-rhdh/rhdh-rhoai-connector-token") for line in lines), lines
+    assert any(line.startswith("WOULD CREATE  Secret ai-rhdh/rhdh-rhoai-connector-token") for line in lines), lines
     assert not any(line.startswith("FAIL") for line in lines), lines
     assert any("RHDH 1.8 (helm install" in line for line in lines), lines
 

@@ -25,7 +25,7 @@ PERMISSIONS = [access("verb{0} things (cluster)".format(i)) for i in range(21)]
 
 def test_lines_are_status_and_message_and_say_where_the_rhdh_version_came_from():
     lines = report_lines(VERDICTS, RHDH, [{"check": "token", "status": "ok", "msg": "Secret ai-rhdh/t has token and ca.crt"}])
-    assert lines[0] == "OK           OpenShift AI Self-Managed 2.25.0 found"
+    assert lines[0] == "OK  OpenShift AI Self-Managed 2.25.0 found"
     assert lines[1].startswith("WARN ") and lines[1].endswith("OdhDashboardConfig not found")
     assert "RHDH 1.8 (operator install, Deployment ai-rhdh/backstage-developer-hub); version from ClusterServiceVersion" in lines[2]
     assert not any("{'check'" in line for line in lines)
@@ -33,7 +33,7 @@ def test_lines_are_status_and_message_and_say_where_the_rhdh_version_came_from()
 
 def test_the_permission_checks_make_one_line_naming_only_the_missing_ones():
     checks = list(PERMISSIONS)
-    assert report_lines([], {}, checks) == ["OK           {0}: all 21 permissions allowed (SubjectAccessReview)".format(SA)]
+    assert report_lines([], {}, checks) == ["OK  {0}: all 21 permissions allowed (SubjectAccessReview)".format(SA)]
     checks[3] = access("get services (cluster)", allowed=False)
     checks[7] = access("list routes.route.openshift.io (cluster)", allowed=False)
     (only,) = report_lines([], {}, checks)
@@ -47,9 +47,9 @@ def test_check_mode_says_would_create_for_what_the_run_would_make():
               access("get services (cluster)", allowed=False)]
     changes = [{"step": "rbac", "changes": ["ServiceAccount ai-rhdh/rhdh-rhoai-connector created"]}]
     lines = report_lines([], {}, checks, check_mode=True, changes=changes)
-    assert lines[0].startswith("WOULD CREATE Secret ai-rhdh/rhdh-rhoai-connector-token not found")
-    assert lines[1].startswith("WOULD CHANGE x in ConfigMap")
-    assert lines[2].startswith("WOULD CREATE " + SA)
+    assert lines[0].startswith("WOULD CREATE  Secret ai-rhdh/rhdh-rhoai-connector-token not found")
+    assert lines[1].startswith("WOULD CHANGE  x in ConfigMap")
+    assert lines[2].startswith("WOULD CREATE  " + SA)
     # nothing to change: a failed check in check mode is a failure
     assert report_lines([], {}, checks[:1], check_mode=True, changes=[])[0].startswith("FAIL ")
 
