@@ -252,7 +252,7 @@ def test_uninstall_gives_the_users_own_entry_back_and_removes_what_it_added():
 
 def test_entries_of_an_earlier_version_without_a_record_are_removed():
     doc = {"plugins": [{"package": MC_18, "disabled": False}]}
-    record, _ = install_then_uninstall(doc, [{"package": MC_19}], adopt=False)
+    record = install_then_uninstall(doc, [{"package": MC_19}], adopt=False)[0]
     assert record == {dp.plugin_name(MC_19): None} and doc["plugins"] == []
     doc = {"plugins": [{"package": MC_18, "disabled": False}]}  # no record at all: added by the collection
     assert dp.restore_entries(doc, [{"package": MC_19}], {}) == ["removed {0}".format(MC_18)] and doc["plugins"] == []
