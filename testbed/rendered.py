@@ -76,14 +76,18 @@ def duplicates(workload: Obj) -> list[str]:
     return found
 
 
+OPERATOR_OWNED = "backstage-appconfig-"  # the RHDH operator's own default app-config ConfigMaps
+
+
 def user_app_configs(workload: Obj, connector_configmap: str | None = None) -> dict[str, tuple[str, str]]:
     """The app-config files of backstage-backend that come from a ConfigMap and are passed with
-    ``--config``, except the connector's: mount path -> (ConfigMap, key)."""
+    ``--config``, except the connector's and the operator's own defaults (``backstage-appconfig-*``,
+    which an operator upgrade may rename): mount path -> (ConfigMap, key)."""
     passed = set(config_files(workload))
     return {
         path: source
         for path, source in configmap_files(workload).items()
-        if path in passed and source[0] != connector_configmap
+        if path in passed and source[0] != connector_configmap and not source[0].startswith(OPERATOR_OWNED)
     }
 
 

@@ -86,3 +86,11 @@ def test_duplicate_volumes_and_ports_are_found() -> None:
 def test_the_connectors_own_file_is_not_a_user_app_config() -> None:
     assert set(user_app_configs(workload(USER + [CONNECTOR]), CONNECTOR[0])) == {
         f"{SRC}/app-config.yaml", f"{SRC}/app-config-auth.yaml"}
+
+
+def test_the_operators_own_default_app_config_may_move_between_releases() -> None:
+    # RHDH 1.10's operator renames the ConfigMap of its default.app-config.yaml; that is no user file.
+    before = workload(USER + [("backstage-appconfig-developer-hub", "default.app-config.yaml")])
+    after = workload(USER + [("backstage-appconfig-developer-hub-default-appconfig", "default.app-config.yaml"), CONNECTOR],
+                     sidecars=True)
+    assert problems(before, after, connector_configmap=CONNECTOR[0]) == []
