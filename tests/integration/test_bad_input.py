@@ -97,7 +97,13 @@ def test_missing_objects_are_named(operator):
     result = run_module("rhdh_sidecar_patch", {"namespace": NS, "backstage": "nope"}, operator.kubeconfig)
     assert result.get("failed") and "Backstage ai-rhdh/nope not found" in result["msg"]
     result = run_module("rhdh_info", {"namespace": "empty-ns"}, operator.kubeconfig)
-    assert result.get("failed") and "no RHDH found in namespace empty-ns" in result["msg"]
+    assert result.get("failed") and result["msg"].startswith("namespace empty-ns does not exist"), result["msg"]
+    operator.kubectl("create", "namespace", "empty-ns")
+    try:
+        result = run_module("rhdh_info", {"namespace": "empty-ns"}, operator.kubeconfig)
+        assert result.get("failed") and "no RHDH found in namespace empty-ns" in result["msg"], result["msg"]
+    finally:
+        operator.kubectl("delete", "namespace", "empty-ns", "--wait=false")
 
 
 def test_rhdh_neither_operator_nor_helm_is_refused(operator):
