@@ -422,8 +422,9 @@ def app_config_file_problems(pod_spec: Dict[str, Any], expected: List[Tuple[str,
         sources = [((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name") for m in by_path.get(path, [])
                    if (m.get("subPath") or key) == key]
         if configmap not in sources:
-            instead = ["ConfigMap {0} key {1}".format(((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name"),
-                                                     m.get("subPath") or "*") for m in by_path.get(path, [])]
+            instead = ["ConfigMap {0} key {1}".format(
+                ((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name"), m.get("subPath") or "*")
+                for m in by_path.get(path, [])]
             problems.append("{0} (ConfigMap {1} key {2}) is not mounted in {3}{4}".format(
                 path, configmap, key, BACKEND_CONTAINER,
                 ": {0} is mounted there instead and hides it".format(" and ".join(instead)) if instead else ""))

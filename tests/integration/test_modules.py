@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from ansible_run import describe, our_writes, run_module
+from testbed import TestbedError
+from testbed.kube import wait_for
 
 NS = "ai-rhdh"
 MC = ("oci://ghcr.io/redhat-developer/rhdh-plugin-export-overlays/red-hat-developer-hub-backstage-plugin-"
@@ -58,11 +60,18 @@ def install(request, module_cluster_factory):
     ORIGINALS[request.param] = {
         "plugins": configmap_data(cluster, spec["plugins_cm"]),
         "cr_spec": cr_spec(cluster) if request.param == "operator" else None,
+        "pod": pod_spec(cluster, spec["workload"]),
     }
     return request.param, cluster
 
 
 ORIGINALS: dict[str, dict[str, Any]] = {}
+
+
+def pod_spec(cluster, workload: str) -> dict[str, Any]:
+    """The pod spec the operator or the chart rendered (what RHDH runs)."""
+    deployment = json.loads(cluster.kubectl("get", "deploy", workload, "-n", NS, "-o", "json").stdout)
+    return deployment["spec"]["template"]["spec"]
 
 
 def cr_spec(cluster) -> dict[str, Any]:
@@ -165,8 +174,13 @@ def test_removal_restores_the_users_objects(install):
     assert configmap_data(cluster, INSTALLS[kind]["plugins_cm"]) == ORIGINALS[kind]["plugins"]
     if kind == "operator":
         assert cr_spec(cluster) == ORIGINALS[kind]["cr_spec"]
-    names = json.loads(cluster.kubectl("get", "deploy", INSTALLS[kind]["workload"], "-n", NS, "-o", "json").stdout)
-    assert [c["name"] for c in names["spec"]["template"]["spec"]["containers"]] == ["backstage-backend"]
+    # The operator re-renders from the restored CR on its own time: wait for the pod it renders.
+    original = ORIGINALS[kind]["pod"]
+    try:
+        wait_for("the rendered pod to be the one before the install",
+                 lambda: pod_spec(cluster, INSTALLS[kind]["workload"]) == original, 60)
+    except TestbedError:
+        assert pod_spec(cluster, INSTALLS[kind]["workload"]) == original
     missing = cluster.kubectl("get", "configmap", "rhdh-rhoai-connector-app-config", "-n", NS, check=False)
     assert missing.returncode != 0 and "NotFound" in missing.stderr
 
