@@ -261,6 +261,14 @@ def _node_manifest() -> dict[str, Any]:
     }
 
 
+def _ready_within(cluster: Cluster, seconds: float) -> bool:
+    try:
+        wait_for(f"/readyz of {cluster.name}", cluster.readyz, seconds)
+    except TestbedError:
+        return False
+    return True
+
+
 class Cluster:
     """A handle to one running testbed cluster."""
 
@@ -327,9 +335,12 @@ class Cluster:
         """A handle to cluster ``name``; raises TestbedError if it does not run."""
         cluster = cls(name)
         if not cluster.is_running():
-            raise TestbedError(
-                f"cluster {name} is not running (create it with: python -m testbed up {name})"
-            )
+            # Every process may be up with /readyz slow to answer (a loaded machine, an API server
+            # just restarted): give it the time a start gets before calling the cluster down.
+            if not all(cluster.components_running().values()) or not _ready_within(cluster, 30.0):
+                raise TestbedError(
+                    f"cluster {name} is not running (create it with: python -m testbed up {name})"
+                )
         return cluster
 
     @staticmethod

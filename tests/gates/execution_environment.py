@@ -175,7 +175,7 @@ def introspect(context: Path, collections: Path, excluding: bool) -> dict:
     containerfile = (context / "Containerfile").read_text(encoding="utf-8")
     line = next((x for x in containerfile.splitlines() if "introspect.py introspect" in x), "")
     args = [a for a in line.split() if a.startswith("--user-") or (excluding and a.startswith("--exclude-"))]
-    if excluding and f"--exclude-bindep-reqs=exclude-bindep.txt" not in args:
+    if excluding and "--exclude-bindep-reqs=exclude-bindep.txt" not in args:
         raise GateError(f"the Containerfile's introspect step does not pass the exclusions: {line!r}")
     cmd = [sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect", *args, str(collections)]
     out = subprocess.run(cmd, text=True, capture_output=True, check=False, cwd=context / "_build")
