@@ -139,6 +139,28 @@ def test_a_mirror_registry_updates_the_plugin_entries_in_place(helm):
     assert plugins_text(cluster) == before_text  # the user's ghcr.io entry is theirs: given back
 
 
+def test_entries_of_an_install_by_an_earlier_version_count_as_the_collections_own(helm):
+    """An earlier version kept no record of what it added: with its ServiceAccount labelled as the
+    collection's and no record, its plugin entries are the collection's own, and absent removes them
+    while the user's entries stay."""
+    cluster = helm
+    original = plugins_text(cluster)
+    doc = yaml.safe_load(original)  # the user's own plugins only (an earlier test gives the user an entry of these)
+    doc["plugins"] = [e for e in doc["plugins"] if MC_NAME not in e["package"] and TD_NAME not in e["package"]]
+    before = [e["package"] for e in doc["plugins"]]
+    doc["plugins"].append({"package": "oci://{0}/{1}:bs_1.42.5__0.7.0!{1}".format(GHCR, MC_NAME), "disabled": False})
+    set_plugins_text(cluster, yaml.safe_dump(doc, sort_keys=False))
+    apply(cluster, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+        "name": "rhdh-rhoai-connector", "namespace": NS,
+        "labels": {"app.kubernetes.io/managed-by": "rhdh.ai_connector", "app.kubernetes.io/part-of": "rhdh-rhoai-connector"}}})
+    connector(cluster)
+    connector(cluster, state="absent")
+    after = [e["package"] for e in yaml.safe_load(plugins_text(cluster))["plugins"]]
+    assert after == before, after
+    assert get(cluster, "serviceaccount", "rhdh-rhoai-connector", "-n", NS, check=False) is None
+    set_plugins_text(cluster, original)
+
+
 GUIDE_BINDING = {
     "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
     "metadata": {"name": "rhdh-rhoai-dashboard-permissions", "namespace": REG_NS},
