@@ -263,6 +263,12 @@ def patch_pod_spec(patch: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     return _dig(patch, "spec", "template", "spec")
 
 
+def patch_pod_spec_of(cr: Dict[str, Any]) -> Any:
+    """The pod spec inside a Backstage CR's ``spec.deployment.patch``, as found (None when absent; not
+    always a mapping: the CRD accepts any value there)."""
+    return _find(cr, "spec", "deployment", "patch", "spec", "template", "spec")
+
+
 def apply_operator_patch(patch: Optional[Dict[str, Any]], sidecars: List[Dict[str, Any]], state: str,
                          where: str) -> Dict[str, Any]:
     """A new ``spec.deployment.patch`` with the sidecars present (``state=present``) or removed.

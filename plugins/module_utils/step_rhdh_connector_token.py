@@ -31,9 +31,9 @@ def run(mod):
     live = mod.get("v1", "Secret", name, ns)
     if p["state"] == "absent":
         if live is None or not owned(live):
-            return dict(changed=False, secret=name, filled=False, created=False)
+            return dict(changed=False, secret=name, filled=False, created=False, changes=[])
         mod.delete("v1", "Secret", name, ns)
-        return dict(changed=True, secret=name, filled=False, created=False)
+        return dict(changed=True, secret=name, filled=False, created=False, changes=[where + " deleted"])
     created = False
     if live is not None:
         annotations = (live.get("metadata") or {}).get("annotations") or {}
@@ -53,7 +53,8 @@ def run(mod):
         live = mod.create("v1", "Secret", body)
         created = True
     if mod.check_mode or filled(live):
-        return dict(changed=created, secret=name, filled=filled(live), created=created)
+        return dict(changed=created, secret=name, filled=filled(live), created=created,
+                    changes=[where + " created"] if created else [])
 
     def missing():
         return None if filled(mod.get("v1", "Secret", name, ns)) else "token not filled in"
@@ -63,7 +64,7 @@ def run(mod):
             "{0} was not filled in by the token controller within {1} s".format(where, p["wait_timeout"]),
             fix="check that kube-controller-manager runs its token controller (it needs --service-account-private-key-file)",
         )
-    return dict(changed=created, secret=name, filled=True, created=created)
+    return dict(changed=created, secret=name, filled=True, created=created, changes=[where + " created"] if created else [])
 
 
 ARGUMENT_SPEC = dict(

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
@@ -149,7 +149,9 @@ def access_checks(mod, p):
     user = "system:serviceaccount:{0}:{1}".format(p["namespace"], p["service_account"])
     groups = ["system:serviceaccounts", "system:serviceaccounts:" + p["namespace"], "system:authenticated"]
     out = []
-    reviews = objects.access_reviews(p["cluster_rules"], p["namespace_rules"], p["namespace"], p["registries"],
+    cluster_rules = rbac.CLUSTER_RULES if p["cluster_rules"] is None else p["cluster_rules"]
+    namespace_rules = rbac.NAMESPACE_RULES if p["namespace_rules"] is None else p["namespace_rules"]
+    reviews = objects.access_reviews(cluster_rules, namespace_rules, p["namespace"], p["registries"],
                                      p["registries_namespace"]) + list(p["permissions"])
     for perm in reviews:
         attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
@@ -194,8 +196,8 @@ ARGUMENT_SPEC = dict(
     base_url=dict(type="str", default="http://localhost:9090"),
     service_account=dict(type="str", default="rhdh-rhoai-connector"),
     token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
-    cluster_rules=dict(type="list", elements="dict", default=[]),
-    namespace_rules=dict(type="list", elements="dict", default=[]),
+    cluster_rules=dict(type="list", elements="dict"),
+    namespace_rules=dict(type="list", elements="dict"),
     registries=dict(type="list", elements="str", default=[]),
     registries_namespace=dict(type="str"),
     permissions=dict(type="list", elements="dict", default=[], options=dict(

@@ -72,7 +72,7 @@ def run(mod):
     cr = api_version = None
     name = p["configmap"]
     if p["backstage"]:
-        api_version = rhdh.backstage_api_version(mod)
+        api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
         cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
         if cr is None:
             raise ConnectorError("Backstage {0}/{1} not found".format(ns, p["backstage"]),
@@ -178,6 +178,7 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     configmap=dict(type="str"),
     backstage=dict(type="str"),
+    backstage_api_version=dict(type="str"),
     key=dict(type="str", default=dp.CONFIG_KEY, no_log=False),
     packages=dict(type="list", elements="str"),
     plugins=dict(type="list", elements="dict", options=dict(

@@ -1,15 +1,126 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module rhdh_info's work: find RHDH, its install type, version and the plugin tags that fit it."""
+"""Module rhdh_info's work: find RHDH, its install type, version and the plugin tags that fit it;
+with ``preflight``, every check that a later step of the connector could refuse on, read-only."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+from typing import Any, Dict, List
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import patch_containers, pod_problems
+
+#: Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not).
+PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
+
+
+def plugins_annotation(packages):
+    # type: (List[str]) -> str
+    return hashlib.sha256(",".join(packages).encode("utf-8")).hexdigest()[:16]
+
+
+def plugin_identities(registry):
+    # type: (str) -> List[str]
+    """The connector's plugins by their tag-less identity (any release's tags match them)."""
+    return ["oci://{0}/red-hat-developer-hub-backstage-plugin-{1}:latest!red-hat-developer-hub-backstage-plugin-{1}".format(
+        registry, name) for name in dp.CONNECTOR_PLUGINS]
+
+
+def plugins_configmap_of(info, given):
+    # type: (Dict[str, Any], str | None) -> str
+    """The user's plugin ConfigMap: the one the CR names, else the one to create (operator installs);
+    ``<release>-dynamic-plugins`` (Helm installs)."""
+    if info["install_type"] == "operator":
+        return info["dynamic_plugins_configmap"] or given or "{0}-dynamic-plugins".format(info["name"])
+    return info["dynamic_plugins_configmap"]
+
+
+def plugin_document_problems(mod, namespace, name, key):
+    # type: (Any, str, str, str) -> List[ConnectorError]
+    live = mod.get("v1", "ConfigMap", name, namespace)
+    where = describe("ConfigMap", name, namespace)
+    if live is None:
+        return []
+    try:
+        dp.validate(yaml_text.load((live.get("data") or {}).get(key, ""), "{0} key {1}".format(where, key)),
+                    "{0} key {1}".format(where, key))
+    except ConnectorError as err:
+        return [err]
+    return []
+
+
+def operator_problems(mod, info, p, state):
+    # type: (Any, Dict[str, Any], Dict[str, Any], str) -> List[ConnectorError]
+    ns, name = info["namespace"], info["name"]
+    where = describe("Backstage", name, ns)
+    cr = mod.get(info["backstage"]["api_version"], "Backstage", name, ns)
+    problems = []  # type: List[ConnectorError]
+    plugins = info["plugins_configmap"]
+    if plugins == info["operator_plugins_configmap"]:
+        problems.append(ConnectorError(
+            "{0} names the operator-owned ConfigMap {1} as its user plugin ConfigMap".format(where, plugins),
+            fix="point spec.application.dynamicPluginsConfigMapName at a ConfigMap of your own; the operator overwrites {0}".format(plugins)))
+    else:
+        problems += plugin_document_problems(mod, ns, plugins, dp.CONFIG_KEY)
+    deployment = (cr.get("spec") or {}).get("deployment")
+    if deployment is not None and not isinstance(deployment, dict):
+        problems.append(ConnectorError("{0}: spec.deployment must be a mapping, found a {1}".format(
+            where, type(deployment).__name__), fix="make spec.deployment a mapping (kind, patch)"))
+        return problems
+    try:
+        sc.apply_operator_patch((deployment or {}).get("patch"), [], "present" if state == "present" else "absent", where)
+    except ConnectorError as err:
+        problems.append(err)
+        return problems
+    if state == "present":
+        workload = rhdh.workload_of_cr(mod, cr)
+        on = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else where
+        problems += pod_problems(on, rhdh.pod_spec(workload), patch_containers(cr), p["metrics_port"],
+                                 (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+    return problems
+
+
+def helm_problems(mod, info, p, state):
+    # type: (Any, Dict[str, Any], Dict[str, Any], str) -> List[ConnectorError]
+    ns = info["namespace"]
+    name = info["plugins_configmap"]
+    problems = []  # type: List[ConnectorError]
+    if mod.get("v1", "ConfigMap", name, ns) is None:
+        if state == "present":
+            problems.append(ConnectorError("{0} not found".format(describe("ConfigMap", name, ns)),
+                                           fix="check the Helm release: its chart makes <release>-dynamic-plugins"))
+    else:
+        problems += plugin_document_problems(mod, ns, name, dp.CONFIG_KEY)
+    if state == "present":
+        workload = info["workload"]
+        live = mod.get("apps/v1", "Deployment", workload["name"], ns)
+        problems += pod_problems(describe("Deployment", workload["name"], ns), rhdh.pod_spec(live), [], p["metrics_port"],
+                                 (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+    return problems
+
+
+def refusals(mod, info, p):
+    # type: (Any, Dict[str, Any], Dict[str, Any]) -> List[str]
+    """Every reason the connector could not be set to ``p["preflight"]`` on this RHDH, each naming the
+    object and the fix; read-only (what a later step would refuse on, asked before any step writes)."""
+    state = p["preflight"]
+    problems = []  # type: List[Any]
+    if state == "present" and info["plugin_tags"] is None:
+        problems.append(info["plugin_tags_error"])
+    if info["install_type"] == "operator":
+        problems += operator_problems(mod, info, p, state)
+    else:
+        problems += helm_problems(mod, info, p, state)
+    return [str(problem) for problem in problems]
 
 
 def run(mod):
@@ -23,6 +134,11 @@ def run(mod):
         info["plugin_tags"] = None
         info["plugin_packages"] = []
         info["plugin_tags_error"] = str(err)
+    info["plugin_identities"] = plugin_identities(params["plugin_registry"])
+    info["plugins_configmap"] = plugins_configmap_of(info, params["plugins_configmap"])
+    info["pod_annotations"] = {} if info["install_type"] == "operator" else {
+        PLUGINS_ANNOTATION: plugins_annotation(info["plugin_packages"] or info["plugin_identities"])}
+    info["refusals"] = refusals(mod, info, params) if params["preflight"] else []
     return dict(changed=False, **info)
 
 
@@ -33,5 +149,10 @@ ARGUMENT_SPEC = dict(
     rhdh_version=dict(type="str"),
     plugin_tags=dict(type="dict"),
     plugin_registry=dict(type="str", default=dp.EXPORT_OVERLAYS),
+    plugins_configmap=dict(type="str"),
+    preflight=dict(type="str", choices=["present", "disabled", "absent"]),
+    metrics_port=dict(type="int", default=sc.DEFAULT_METRICS_PORT),
+    app_config_configmap=dict(type="str", default="rhdh-rhoai-connector-app-config"),
+    app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
 )
 MODULE_OPTIONS = {}  # type: dict

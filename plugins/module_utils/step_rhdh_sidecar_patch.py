@@ -26,41 +26,61 @@ def desired_sidecars(p):
     return sc.build_sidecars(p["token_secret"], images, p["metrics_port"], p["env"], p["image_pull_policy"], p["resources"])
 
 
-def check_pod(where, pod, extra_containers, metrics_port, state, app_config=None):
-    """Refuse a pod the sidecars cannot join: a port taken, no plugin volume to mount, or (``app_config``:
-    ConfigMap, key and volume name: the operator and the chart both name the volume after the ConfigMap) a
-    path or volume the connector's app-config file needs."""
-    if state != "present":
-        return
+def pod_problems(where, pod, extra_containers, metrics_port, app_config=None):
+    """Why the sidecars cannot join this pod, one ConnectorError each (empty: they can): a container of
+    that name that is not the connector's, a port taken, no plugin volume to mount, or (``app_config``:
+    ConfigMap, key and volume name: the operator and the chart both name the volume after the ConfigMap)
+    a path or volume the connector's app-config file needs. Pure: read-only preflight and the writing
+    step both ask it."""
+    problems = []
     if app_config and app_config[0]:
         clashes = sc.app_config_clashes(pod or {}, *app_config)
         if clashes:
-            raise ConnectorError(
+            problems.append(ConnectorError(
                 "; ".join("{0}: {1}, which the connector's app-config file needs".format(where, c) for c in clashes),
                 fix="rename your volume, or give the connector another file and ConfigMap "
-                    "(rhoai_connector_app_config_configmap); nothing was changed",
-            )
-    foreign = sc.foreign_sidecars(list(pod.get("containers") or []) + list(extra_containers or []))
+                    "(rhoai_connector_app_config_configmap)",
+            ))
+    containers = list((pod or {}).get("containers") or []) + list(extra_containers or [])
+    foreign = sc.foreign_sidecars(containers)
     if foreign:
-        raise ConnectorError(
+        problems.append(ConnectorError(
             "; ".join("container {0} of {1} is not the connector's (image {2}), and the connector would replace it".format(
-                c.get("name"), where, c.get("image") or "none") for c in foreign) + "; nothing was changed",
+                c.get("name"), where, c.get("image") or "none") for c in foreign),
             fix="rename or remove that container: location, storage-rest and rhoai-normalizer are the names of the "
                 "connector's sidecars",
-        )
-    conflicts = sc.port_conflicts(list(pod.get("containers") or []) + list(extra_containers or []), metrics_port)
+        ))
+    conflicts = sc.port_conflicts(containers, metrics_port)
     if conflicts:
-        raise ConnectorError(
+        problems.append(ConnectorError(
             "; ".join("container {0} of {1} already uses port {2}, which {3} needs".format(c, where, port, what)
                       for c, port, what in conflicts),
             fix="free the port, or change the normalizer's metrics port (rhoai_connector_metrics_port / metrics_port) "
                 "when the clash is on it",
-        )
+        ))
     if pod and sc.PLUGINS_VOLUME not in [v.get("name") for v in pod.get("volumes") or []]:
-        raise ConnectorError(
+        problems.append(ConnectorError(
             "{0} has no volume {1}, which the sidecars mount".format(where, sc.PLUGINS_VOLUME),
             fix="connect the RHDH workload itself (its plugin volume is {0})".format(sc.PLUGINS_VOLUME),
-        )
+        ))
+    return problems
+
+
+def check_pod(where, pod, extra_containers, metrics_port, state, app_config=None):
+    """Refuse (raise the first of ``pod_problems``) a pod the sidecars cannot join; nothing was changed."""
+    if state != "present":
+        return
+    problems = pod_problems(where, pod, extra_containers, metrics_port, app_config)
+    if problems:
+        first = problems[0]
+        raise ConnectorError(first.msg + "; nothing was changed", fix=first.fix)
+
+
+def patch_containers(cr):
+    """The containers of the Backstage CR's ``spec.deployment.patch`` (what the operator will add to the pod)."""
+    pod = sc.patch_pod_spec_of(cr)
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    return containers if isinstance(containers, list) else []
 
 
 def _prune(obj, *path):
@@ -75,14 +95,13 @@ def _prune(obj, *path):
 
 def run_operator(mod, p, sidecars):
     ns, name, state = p["namespace"], p["backstage"], p["state"]
-    api_version = rhdh.backstage_api_version(mod)
+    api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
     cr = mod.get(api_version, "Backstage", name, ns) if api_version else None
     if cr is None:
         raise ConnectorError("Backstage {0}/{1} not found".format(ns, name), fix="check the namespace and name of the RHDH custom resource")
     workload = rhdh.workload_of_cr(mod, cr)
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
-    patch_pod = (((((cr.get("spec") or {}).get("deployment") or {}).get("patch") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
-    check_pod(where, rhdh.pod_spec(workload), patch_pod.get("containers") if isinstance(patch_pod, dict) else [], p["metrics_port"], state,
+    check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p["metrics_port"], state,
               (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
     changes = []
 
@@ -260,6 +279,7 @@ def run(mod):
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     backstage=dict(type="str"),
+    backstage_api_version=dict(type="str"),
     deployment=dict(type="str"),
     token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
     image_registry=dict(type="str", default=sc.DEFAULT_REGISTRY),

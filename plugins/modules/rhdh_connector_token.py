@@ -76,6 +76,11 @@ created:
   description: Whether the Secret was created.
   returned: always
   type: bool
+changes:
+  description: What was changed, one line each.
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_token as step

@@ -81,15 +81,17 @@ options:
     type: str
     default: rhdh-rhoai-connector-token
   cluster_rules:
-    description: The RBAC rules of the connector's ClusterRole; each verb of each resource is reviewed cluster-wide.
+    description:
+      - The RBAC rules of the connector's ClusterRole; each verb of each resource is reviewed cluster-wide.
+      - Not given - the rules M(rhdh.ai_connector.rhdh_connector_rbac) grants by default; V([]) - none reviewed.
     type: list
     elements: dict
-    default: []
   namespace_rules:
-    description: The RBAC rules of the connector's Role; reviewed in O(namespace).
+    description:
+      - The RBAC rules of the connector's Role; reviewed in O(namespace).
+      - Not given - the rules M(rhdh.ai_connector.rhdh_connector_rbac) grants by default; V([]) - none reviewed.
     type: list
     elements: dict
-    default: []
   registries:
     description: Model registries whose Service the ServiceAccount must be able to get.
     type: list

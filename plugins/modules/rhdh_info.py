@@ -48,6 +48,34 @@ options:
     description: Registry and repository of the plugin OCI artifacts (a mirror on disconnected clusters).
     type: str
     default: ghcr.io/redhat-developer/rhdh-plugin-export-overlays
+  plugins_configmap:
+    description:
+      - Operator installs - the plugin ConfigMap the connector would create when the custom resource names none
+        (default C(<name>-dynamic-plugins)); returned as RV(plugins_configmap).
+    type: str
+  preflight:
+    description:
+      - Also run, read-only, every check that would make a step of the connector refuse to bring it to this state,
+        and return each reason in RV(refusals) (empty - the steps can run). Nothing is checked when not given.
+      - The checks - the plugin tags are known (C(present)); the user's plugin ConfigMap holds a valid document and is
+        not the operator-owned one; the custom resource's C(spec.deployment) and its C(patch) are mappings and the
+        patch's containers a list; (C(present)) no container of the pod or of the patch is named like a sidecar
+        without being one, no port the sidecars need is taken, the plugin volume is there, and the path and volume
+        the connector's app-config file needs are free.
+    type: str
+    choices: [present, disabled, absent]
+  metrics_port:
+    description: With O(preflight) - the normalizer's metrics port, checked against the pod's ports.
+    type: int
+    default: 8081
+  app_config_configmap:
+    description: With O(preflight) - the connector's app-config ConfigMap (also the name of its volume).
+    type: str
+    default: rhdh-rhoai-connector-app-config
+  app_config_key:
+    description: With O(preflight) - the connector's app-config file (ConfigMap key).
+    type: str
+    default: app-config.rhoai-connector.yaml
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes
@@ -72,6 +100,26 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+refusals:
+  description:
+    - With O(preflight), every reason a step of the connector would refuse, each naming the object and the fix.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Backstage ai-rhdh/developer-hub: spec.deployment.patch must be a mapping, found a str. Fix: make spec.deployment.patch a Deployment fragment (a mapping); nothing was changed."]
+plugins_configmap:
+  description: The user's plugin ConfigMap (operator installs - named by the custom resource, or the one to create).
+  returned: always
+  type: str
+plugin_identities:
+  description: The connector's plugins by their tag-less identity (what uninstall removes whatever the tags).
+  returned: always
+  type: list
+  elements: str
+pod_annotations:
+  description: Helm installs - the pod annotation that rolls RHDH out when the plugin list changes.
+  returned: always
+  type: dict
 install_type:
   description: C(operator) or C(helm).
   returned: always

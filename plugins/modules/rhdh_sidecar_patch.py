@@ -37,6 +37,12 @@ options:
   backstage:
     description: Name of the C(Backstage) custom resource (operator installs).
     type: str
+  backstage_api_version:
+    description:
+      - The C(Backstage) API version to read and write (C(rhdh.redhat.com/v1alpha5)), as M(rhdh.ai_connector.rhdh_info)
+        returns it in C(backstage.api_version); empty - the newest served one,
+        asked of the API server.
+    type: str
   deployment:
     description: Name of the Deployment (Helm installs, C(<release>-developer-hub)).
     type: str

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import connector as c
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 
@@ -40,7 +40,7 @@ def test_the_odh_registry_rolebinding_is_named_as_the_guide_asks():
     assert rules.registry_binding_prefix("rhdh-rhoai-dashboard-permissions", "odh") == "rhdh-odh-dashboard-permissions"
     assert rules.registry_binding_prefix("rhdh-rhoai-dashboard-permissions", "rhoai-self-managed") == "rhdh-rhoai-dashboard-permissions"
     assert rules.registry_binding_prefix("my-bindings", "odh") == "my-bindings"  # the user's choice stands
-    assert c.ARGUMENT_SPEC["registry_rolebinding"]["default"] == rules.REGISTRY_BINDING
+    assert step_rhdh_connector_rbac.ARGUMENT_SPEC["registry_rolebinding"]["default"] == rules.REGISTRY_BINDING
     section, _rows = differences()
     assert "rhdh-odh-dashboard-permissions" in section
 

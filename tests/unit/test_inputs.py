@@ -2,12 +2,13 @@
 
 import pytest
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import connector as c
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs
 
 
 def test_an_empty_string_means_not_set_for_every_option():
-    survey = {option: "" for option in c.ARGUMENT_SPEC}
+    survey = {option: "" for option in step_rhdh_connector_rbac.ARGUMENT_SPEC}
     survey.update(namespace="rhdh", _ansible_check_mode=False)
     kept = inputs.blank_is_unset(survey)
     # every option left empty is gone, so its default applies; the documented "" of the sync wave stays
@@ -22,10 +23,11 @@ def test_empty_list_items_are_dropped_and_items_trimmed():
 
 
 def test_the_rolebinding_of_an_empty_registry_name_can_no_longer_be_made():
-    p = {k: v.get("default") for k, v in c.ARGUMENT_SPEC.items()}
+    p = {k: v.get("default") for k, v in step_rhdh_connector_rbac.ARGUMENT_SPEC.items()}
     p.update(inputs.blank_is_unset({"registries": [""], "registry_rolebinding": ""}))
     assert p["registries"] == [] and p["registry_rolebinding"] == "rhdh-rhoai-dashboard-permissions"
-    assert c.registry_bindings(dict(p, cluster_rules=[], namespace_rules=[]), p["registries"], "rhoai-model-registries") == []
+    assert rbac.registry_bindings("ai-rhdh", p["service_account"], p["registry_rolebinding"], p["registries"],
+                                  "rhoai-model-registries") == []
 
 
 @pytest.mark.parametrize("params", [

@@ -6,7 +6,7 @@ import yaml
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.report import report_lines
 
-TASKS = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector" / "tasks" / "main.yml"
+TASKS = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector" / "tasks" / "verify.yml"
 SA = "system:serviceaccount:ai-rhdh:rhdh-rhoai-connector"
 VERDICTS = [{"check": "platform", "status": "ok", "msg": "OpenShift AI Self-Managed 2.25.0 found"},
             {"check": "dashboard", "status": "warn", "msg": "OdhDashboardConfig not found"}]
@@ -56,6 +56,8 @@ def test_check_mode_says_would_create_for_what_the_run_would_make():
 
 def test_the_role_prints_the_report_lines_not_python_dicts():
     """The role's report task used to zip statuses with the verdict dicts (`map` bound to the wrong operand)."""
-    tasks = yaml.safe_load(TASKS.read_text())[0]["block"]
-    (report,) = [t for t in tasks if t["name"].startswith("Report the prerequisite verdicts")]
-    assert report["ansible.builtin.debug"]["msg"].replace(" ", "") == "{{__rhoai_connector_run.report}}"
+    tasks = yaml.safe_load(TASKS.read_text())
+    (report,) = [t for t in tasks if t["name"].startswith("Report | The prerequisite verdicts")]
+    assert report["ansible.builtin.debug"]["msg"].replace(" ", "") == "{{__rhoai_connector_report}}"
+    role_vars = yaml.safe_load((TASKS.parents[1] / "vars" / "main.yml").read_text())
+    assert "rhdh.ai_connector.report_lines(" in role_vars["__rhoai_connector_report"]

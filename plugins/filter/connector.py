@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of role rhoai_connector: what its steps' results add up to (pure, no I/O)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import report
+
+#: The role's steps that write, in the order they run.
+CONNECT_ORDER = ("rbac", "token", "dynamic_plugins", "app_config", "sidecars", "legacy", "helm_values")
+UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "token", "rbac", "storage_cache")
+REFUSED = "Preflight refused, nothing was changed: "
+
+
+def step_changes(results, order=None, helm_values_file=""):
+    # type: (Dict[str, Any], Optional[List[str]], str) -> List[Dict[str, Any]]
+    """``[{step, changes}]`` of the steps that changed something, in ``order`` (default: connect's)."""
+    out = []
+    for step in order or CONNECT_ORDER:
+        result = results.get(step) or {}
+        if not result.get("changed"):
+            continue
+        if step == "helm_values":
+            lines = ["wrote " + helm_values_file]
+        elif result.get("changes") is not None:
+            lines = list(result["changes"])
+        else:
+            lines = ["{0} {1}".format(r["object"], r["action"]) for r in result.get("results") or []
+                     if r["action"] not in ("unchanged", "kept", "absent")]
+        out.append({"step": step, "changes": lines})
+    return out
+
+
+def refusal(reasons):
+    # type: (List[str]) -> str
+    """The one message of a refused preflight: every reason (each naming the object and the fix); empty: none."""
+    reasons = [str(r) for r in reasons or [] if r]
+    return REFUSED + " | ".join(reasons) if reasons else ""
+
+
+def report_lines(verdicts, rhdh, checks, check_mode=False, changes=None):
+    # type: (List[Dict[str, Any]], Dict[str, Any], List[Dict[str, Any]], bool, Optional[List[Any]]) -> List[str]
+    """The report people read: see module_utils/report.py."""
+    return report.report_lines(verdicts, rhdh, checks, bool(check_mode), changes)
+
+
+def legacy_objects(name, namespace):
+    # type: (str, str) -> List[Dict[str, Any]]
+    """The objects of the guide's first edition (``rhdh-rhoai-bridge``), for removal."""
+    return rbac.legacy_objects(name, namespace)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "step_changes": step_changes,
+            "refusal": refusal,
+            "report_lines": report_lines,
+            "legacy_objects": legacy_objects,
+        }

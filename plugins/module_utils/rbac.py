@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connector's RBAC as objects: the ServiceAccount, ClusterRole/Binding, Role/Binding, one
+RoleBinding per model registry, and the objects of the guide's first edition. Pure, no I/O."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from typing import Any, Dict, List, Optional
+
+RBAC = "rbac.authorization.k8s.io/v1"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+#: The guide's registry RoleBinding: Role registry-user-<registry> bound to every ServiceAccount of RHDH's namespace.
+GUIDE_REGISTRY_BINDING = "rhdh-rhoai-dashboard-permissions"
+REGISTRY_ROLE_PREFIX = "registry-user-"
+
+# What the connector's ServiceAccount may do, cluster-wide (the guide's ClusterRole) ...
+CLUSTER_RULES = [
+    {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get"]},
+    {"apiGroups": ["route.openshift.io"], "resources": ["routes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["serviceaccounts", "services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch"]},
+]
+# ... and in the RHDH namespace (storage-rest keeps its cache in a ConfigMap there).
+NAMESPACE_RULES = [
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
+]
+
+
+def connector_objects(namespace: str, service_account: str, cluster_role: str, role: str,
+                      cluster_rules: Optional[List[Dict[str, Any]]] = None,
+                      namespace_rules: Optional[List[Dict[str, Any]]] = None,
+                      sync_wave: str = "") -> List[Dict[str, Any]]:
+    """The connector's ServiceAccount, ClusterRole/Binding and Role/Binding, in the order of creation."""
+    subjects = [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]
+    wave = {"argocd.argoproj.io/sync-wave": sync_wave} if sync_wave else {}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": service_account, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": cluster_role, "annotations": wave},
+         "rules": copy.deepcopy(CLUSTER_RULES if cluster_rules is None else cluster_rules)},
+        {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": cluster_role},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
+         "subjects": copy.deepcopy(subjects)},
+        {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": role, "namespace": namespace},
+         "rules": copy.deepcopy(NAMESPACE_RULES if namespace_rules is None else namespace_rules)},
+        {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": role, "namespace": namespace},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+         "subjects": copy.deepcopy(subjects)},
+    ]
+
+
+def namespace_group(namespace: str) -> str:
+    """The Group of every ServiceAccount of ``namespace`` (what the guide binds the registry Role to)."""
+    return "system:serviceaccounts:" + namespace
+
+
+def registry_bindings(namespace: str, service_account: str, prefix: str, registries: List[str],
+                      registries_namespace: Optional[str], subject: str = "serviceaccount") -> List[Dict[str, Any]]:
+    """One RoleBinding per model registry to the registry operator's ``registry-user-<name>`` Role, for the
+    connector's ServiceAccount (``subject=serviceaccount``) or every ServiceAccount of ``namespace`` (``group``)."""
+    if not registries_namespace:
+        return []
+    if subject == "group":
+        subjects = [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": namespace_group(namespace)}]
+    else:
+        subjects = [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]
+    return [{"apiVersion": RBAC, "kind": "RoleBinding",
+             "metadata": {"name": "{0}-{1}".format(prefix, name), "namespace": registries_namespace},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": REGISTRY_ROLE_PREFIX + name},
+             "subjects": copy.deepcopy(subjects)} for name in registries]
+
+
+def binds_registry_for(binding: Dict[str, Any], namespace: str) -> bool:
+    """Whether ``binding`` grants a registry's ``registry-user-<name>`` Role to a ServiceAccount of
+    ``namespace`` (the connector's, or all of them through the namespace's Group)."""
+    ref = binding.get("roleRef") or {}
+    if ref.get("kind") != "Role" or not str(ref.get("name") or "").startswith(REGISTRY_ROLE_PREFIX):
+        return False
+    return any((s.get("kind") == "ServiceAccount" and s.get("namespace") == namespace)
+               or (s.get("kind") == "Group" and s.get("name") == namespace_group(namespace))
+               for s in binding.get("subjects") or [])
+
+
+def stale_registry_bindings(found: List[Dict[str, Any]], desired: List[Dict[str, Any]], namespace: str) -> List[Dict[str, Any]]:
+    """Of the collection's RoleBindings ``found`` (by its label, anywhere), the registry bindings of
+    RHDH's ``namespace`` that ``desired`` no longer holds (the registry is gone, or was left out),
+    named for removal."""
+    keep = {(d["metadata"].get("namespace"), d["metadata"]["name"]) for d in desired}
+    return [{"apiVersion": RBAC, "kind": "RoleBinding",
+             "metadata": {"name": b["metadata"]["name"], "namespace": b["metadata"].get("namespace")}}
+            for b in found if binds_registry_for(b, namespace)
+            and (b["metadata"].get("namespace"), b["metadata"]["name"]) not in keep]
+
+
+def group_wide_binding(live: Optional[Dict[str, Any]], namespace: str, managed_by: str) -> bool:
+    """Whether ``live`` is the guide's binding made by hand (not labelled ``managed_by``): a registry
+    Role for the whole Group of ``namespace``."""
+    if live is None or ((live.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == managed_by:
+        return False
+    if not binds_registry_for(live, namespace):
+        return False
+    return any(s.get("kind") == "Group" and s.get("name") == namespace_group(namespace) for s in live.get("subjects") or [])
+
+
+def bare(definitions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Only what names each object (for removal), in the reverse order of creation."""
+    return [{"apiVersion": d["apiVersion"], "kind": d["kind"],
+             "metadata": {k: v for k, v in d["metadata"].items() if k in ("name", "namespace")}}
+            for d in reversed(definitions)]
+
+
+def legacy_objects(name: str, namespace: str) -> List[Dict[str, Any]]:
+    """The objects of the guide's first edition (rhdh-rhoai-bridge), token first: nothing uses them now."""
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name + "-token", "namespace": namespace}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": name, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": name}},
+        {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": name}},
+    ]

@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to rhdh.ai_connector
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rhdh_connector_rbac
+short_description: The connector's ServiceAccount, RBAC and model registry RoleBindings
+version_added: 0.1.0
+description:
+  - Creates the connector's ServiceAccount, its ClusterRole and ClusterRoleBinding, its Role and RoleBinding in the
+    RHDH namespace, and one RoleBinding per model registry to the registry operator's C(registry-user-<registry>)
+    Role, through M(rhdh.ai_connector.rhdh_connector_objects) (read first, written only when a field differs).
+  - Registry RoleBindings are found by the collection's label in every namespace; those of registries no longer
+    given are removed. The guide's group-wide binding C(rhdh-rhoai-dashboard-permissions) is reported as a warning,
+    and replaced by the connector's own bindings with O(migrate_legacy).
+  - With O(state=absent), removes all of them (every registry binding of the collection, found by its label, even
+    when RHOAI is gone). Objects it found under their names (made by hand following the guide) are left in place.
+author:
+  - RHDH AI connector maintainers (!UNKNOWN)
+options:
+  namespace:
+    description: Namespace of RHDH (the ServiceAccount, Role and RoleBinding).
+    type: str
+    required: true
+  state:
+    description: C(present) creates or updates, C(absent) removes.
+    type: str
+    choices: [present, absent]
+    default: present
+  service_account:
+    description: The connector's ServiceAccount.
+    type: str
+    default: rhdh-rhoai-connector
+  cluster_role:
+    description: Name of the ClusterRole and its ClusterRoleBinding.
+    type: str
+    default: rhdh-rhoai-connector
+  role:
+    description: Name of the Role and its RoleBinding in O(namespace).
+    type: str
+    default: rhdh-rhoai-connector
+  cluster_rules:
+    description: Rules of the ClusterRole; empty - the guide's (CRDs, Routes, ServiceAccounts, Services, InferenceServices).
+    type: list
+    elements: dict
+  namespace_rules:
+    description: Rules of the Role; empty - ConfigMaps (the storage sidecar's cache).
+    type: list
+    elements: dict
+  gitops_sync_wave:
+    description: C(argocd.argoproj.io/sync-wave) annotation of the ClusterRole; empty - none.
+    type: str
+    default: "0"
+  registries:
+    description: Model registries to bind (C(registry-user-<name>) Roles in O(registries_namespace)).
+    type: list
+    elements: str
+    default: []
+  registries_namespace:
+    description: Namespace of the model registries; empty - no registry binding.
+    type: str
+  registry_subject:
+    description: C(serviceaccount) binds the connector's ServiceAccount (least privilege); C(group), as the guide, every
+      ServiceAccount of O(namespace).
+    type: str
+    choices: [serviceaccount, group]
+    default: serviceaccount
+  registry_rolebinding:
+    description: Prefix of the registry RoleBindings' names (C(<prefix>-<registry>)).
+    type: str
+    default: rhdh-rhoai-dashboard-permissions
+  platform:
+    description: C(odh) spells the guide's default prefix as Open Data Hub's C(rhdh-odh-dashboard-permissions).
+    type: str
+    default: rhoai
+  migrate_legacy:
+    description: Replace the guide's group-wide registry binding by the connector's own bindings.
+    type: bool
+    default: true
+  labels:
+    description: Labels added to every object (besides the collection's own).
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - rhdh.ai_connector.auth
+  - rhdh.ai_connector.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  check_mode:
+    support: full
+    details: Writes are sent as server-side dry runs.
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Give the connector its ServiceAccount, RBAC and access to two model registries
+  rhdh.ai_connector.rhdh_connector_rbac:
+    namespace: ai-rhdh
+    registries: [modelregistry-public, team-a]
+    registries_namespace: rhoai-model-registries
+"""
+
+RETURN = r"""
+results:
+  description: One entry per object with the action taken (C(created), C(updated), C(adopted), C(deleted), C(unchanged), C(kept)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"object": "ServiceAccount ai-rhdh/rhdh-rhoai-connector", "action": "unchanged"}]
+changes:
+  description: What was changed, one line each.
+  returned: always
+  type: list
+  elements: str
+earlier_install:
+  description: Whether the ServiceAccount was made by an earlier version of the collection that kept no adoption record.
+  returned: always
+  type: bool
+guide_binding:
+  description: The guide's group-wide registry binding, when found (C(object), C(role), C(replaced)).
+  returned: when found
+  type: dict
+"""
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac as step
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+
+
+def main():
+    mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
+    mod.run(lambda: step.run(mod))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The role's steps: RBAC objects, plugin identities, Helm values, what each step reports, and
+one default per option (the role's defaults, its argument specs and the modules' own)."""
+
+import re
+
+import pytest
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.rhdh.ai_connector.plugins.filter import connector as role_filters
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_app_config
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_objects
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_token
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_verify
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_dynamic_plugins
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_info
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_sidecar_patch
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info
+
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector"
+STEPS = {
+    "rhoai_info": step_rhoai_info, "rhdh_info": step_rhdh_info, "rhdh_connector_rbac": step_rhdh_connector_rbac,
+    "rhdh_connector_token": step_rhdh_connector_token, "rhdh_dynamic_plugins": step_rhdh_dynamic_plugins,
+    "rhdh_app_config": step_rhdh_app_config, "rhdh_sidecar_patch": step_rhdh_sidecar_patch,
+    "rhdh_connector_objects": step_rhdh_connector_objects, "rhdh_connector_verify": step_rhdh_connector_verify,
+}
+#: Options where the module used alone deliberately differs from the role, and why.
+DELIBERATE = {
+    ("rhdh_info", "preflight"): "alone, rhdh_info only finds RHDH; the role asks for the refusal checks too",
+    ("rhdh_sidecar_patch", "wait"): "alone, the module returns after its write (as kubernetes.core.k8s); the role waits",
+    ("rhdh_sidecar_patch", "app_config_configmap"): "alone, the module leaves app-config alone unless told",
+}
+PLAIN_VAR = re.compile(r"^\{\{ (rhoai_connector_[a-z_]+)(?: \| default\(omit, true\))? \}\}$")
+
+
+def role_module_tasks():
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in yaml.safe_load(path.read_text()) or []:
+            for key, args in task.items():
+                if key.startswith("rhdh.ai_connector."):
+                    yield path.name, task["name"], key.split(".")[-1], args
+
+
+def test_every_step_of_the_role_is_a_module_task_with_a_tag():
+    tasks = list(role_module_tasks())
+    used = {module for _f, _n, module, _a in tasks}
+    assert used == set(STEPS), used ^ set(STEPS)
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in yaml.safe_load(path.read_text()) or []:
+            if any(k.startswith("rhdh.ai_connector.") for k in task):
+                assert task.get("tags"), "{0}: task {1!r} has no tag".format(path.name, task["name"])
+
+
+def test_one_default_per_option_the_role_passes_a_module():
+    """A role variable passed as it is to a module option has the module's default, and the argument
+    spec's: the module used alone behaves as the role does. The failure names the difference."""
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    differences, compared = [], 0
+    for _file, name, module, args in role_module_tasks():
+        spec = STEPS[module].ARGUMENT_SPEC
+        for option, value in (args or {}).items():
+            match = PLAIN_VAR.match(str(value)) if isinstance(value, str) else None
+            if not match or option not in spec or spec[option].get("required") or (module, option) in DELIBERATE:
+                continue
+            var = match.group(1)
+            role_default, module_default = defaults.get(var), spec[option].get("default")
+            spec_default = specs.get(var, {}).get("default")
+            compared += 1
+            if role_default != spec_default:
+                differences.append("{0}: defaults/main.yml {1!r}, argument_specs.yml {2!r}".format(var, role_default, spec_default))
+            if role_default in ("", {}, None, []) and module_default in (None, "", {}, []):
+                continue
+            if module_default != role_default:
+                differences.append("{0} -> {1}.{2} (task {3!r}): role {4!r}, module {5!r}".format(
+                    var, module, option, name, role_default, module_default))
+    assert compared >= 30
+    assert differences == []
+
+
+def test_default_packages_match_every_releases_plugins_by_identity():
+    for version in ("1.8", "1.9", "1.10"):
+        released = dp.connector_packages(rules.plugin_tags(version, None), dp.EXPORT_OVERLAYS)
+        doc = {"plugins": [{"package": pkg} for pkg in released]}
+        found = dp.find_plugins(doc, step_rhdh_info.plugin_identities(dp.EXPORT_OVERLAYS))
+        assert all(v is not None for v in found.values()), version
+
+
+def test_plugins_annotation_changes_with_the_plugin_list_only():
+    a = step_rhdh_info.plugins_annotation(["x:1", "y:1"])
+    assert len(a) == 16
+    assert a == step_rhdh_info.plugins_annotation(["x:1", "y:1"]) != step_rhdh_info.plugins_annotation(["x:2", "y:1"])
+
+
+def test_rbac_objects_bind_the_service_account_to_the_guides_rules():
+    objs = {o["kind"]: o for o in rbac.connector_objects("ai-rhdh", "sa", "cr", "r", sync_wave="0")}
+    assert objs["ServiceAccount"]["metadata"] == {"name": "sa", "namespace": "ai-rhdh"}
+    assert objs["ClusterRoleBinding"]["subjects"] == [{"kind": "ServiceAccount", "name": "sa", "namespace": "ai-rhdh"}]
+    assert objs["RoleBinding"]["roleRef"]["name"] == "r" and objs["ClusterRoleBinding"]["roleRef"]["name"] == "cr"
+    assert objs["ClusterRole"]["rules"] == rbac.CLUSTER_RULES and objs["Role"]["rules"] == rbac.NAMESPACE_RULES
+    assert objs["ClusterRole"]["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "0"}
+    no_wave = {o["kind"]: o for o in rbac.connector_objects("ai-rhdh", "sa", "cr", "r", sync_wave="")}
+    assert no_wave["ClusterRole"]["metadata"]["annotations"] == {}
+
+
+def test_registry_bindings_name_the_service_account_or_the_guides_group():
+    own = rbac.registry_bindings("ai-rhdh", "sa", "rhdh-rhoai-dashboard-permissions", ["prod", "dev"], "rhoai-model-registries")
+    assert [b["metadata"]["name"] for b in own] == ["rhdh-rhoai-dashboard-permissions-prod", "rhdh-rhoai-dashboard-permissions-dev"]
+    assert own[0]["roleRef"]["name"] == "registry-user-prod" and own[0]["metadata"]["namespace"] == "rhoai-model-registries"
+    assert own[0]["subjects"] == [{"kind": "ServiceAccount", "name": "sa", "namespace": "ai-rhdh"}]
+    group = rbac.registry_bindings("ai-rhdh", "sa", "p", ["prod"], "regs", subject="group")
+    assert group[0]["subjects"] == [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:ai-rhdh"}]
+    assert rbac.registry_bindings("ai-rhdh", "sa", "p", ["prod"], None) == []
+
+
+def test_removal_names_the_objects_in_reverse_order_and_nothing_else():
+    defs = rbac.connector_objects("ai-rhdh", "sa", "cr", "r") + rbac.registry_bindings(
+        "ai-rhdh", "sa", "rhdh-rhoai-dashboard-permissions", ["prod"], "regs")
+    removal = rbac.bare(defs)
+    assert [o["kind"] for o in removal] == ["RoleBinding", "RoleBinding", "Role", "ClusterRoleBinding", "ClusterRole", "ServiceAccount"]
+    assert all(set(o) == {"apiVersion", "kind", "metadata"} and set(o["metadata"]) <= {"name", "namespace"} for o in removal)
+    assert removal[0]["metadata"] == {"name": "rhdh-rhoai-dashboard-permissions-prod", "namespace": "regs"}
+
+
+def test_legacy_objects_are_the_guides_first_names_token_first():
+    legacy = role_filters.legacy_objects("rhdh-rhoai-bridge", "ai-rhdh")
+    assert legacy[0] == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "rhdh-rhoai-bridge-token", "namespace": "ai-rhdh"}}
+    assert {o["kind"] for o in legacy} == {"Secret", "ServiceAccount", "RoleBinding", "Role", "ClusterRoleBinding", "ClusterRole"}
+
+
+def test_helm_values_merge_mappings_and_replace_lists():
+    sidecars = {"upstream": {"backstage": {"extraContainers": [{"name": "location"}]}}, "global": {"a": 1}}
+    plugins = {"global": {"dynamic": {"plugins": [{"package": "p"}]}}}
+    merged = objects.overlay(sidecars, plugins)
+    assert merged == {"upstream": {"backstage": {"extraContainers": [{"name": "location"}]}},
+                      "global": {"a": 1, "dynamic": {"plugins": [{"package": "p"}]}}}
+    assert objects.overlay({"l": [1, 2]}, {"l": [3]}) == {"l": [3]}
+    assert sidecars["global"] == {"a": 1}  # inputs untouched
+
+
+def test_step_changes_say_what_each_step_did_in_the_order_of_the_steps():
+    results = {
+        "sidecars": {"changed": True, "changes": ["added container location"]},
+        "rbac": {"changed": True, "results": [{"object": "ServiceAccount ns/sa", "action": "created"},
+                                              {"object": "Role ns/r", "action": "unchanged"}]},
+        "token": {"changed": True, "changes": ["Secret ns/t created"]},
+        "app_config": {"changed": False, "changes": ["x"]},
+        "legacy": {"skipped": True, "changed": False},
+        "helm_values": {"changed": True},
+    }
+    assert role_filters.step_changes(results, None, "/tmp/v.yml") == [
+        {"step": "rbac", "changes": ["ServiceAccount ns/sa created"]},
+        {"step": "token", "changes": ["Secret ns/t created"]},
+        {"step": "sidecars", "changes": ["added container location"]},
+        {"step": "helm_values", "changes": ["wrote /tmp/v.yml"]},
+    ]
+    assert [c["step"] for c in role_filters.step_changes(results, list(role_filters.UNINSTALL_ORDER))] == [
+        "sidecars", "token", "rbac"]
+
+
+def test_a_refused_preflight_is_one_message_with_every_reason():
+    assert role_filters.refusal([]) == ""
+    message = role_filters.refusal(["ConfigMap a/b key k does not hold valid YAML. Fix: correct it.", "Backstage a/c: x. Fix: y."])
+    assert message.startswith("Preflight refused, nothing was changed: ")
+    assert message.endswith("correct it. | Backstage a/c: x. Fix: y.")
+
+
+def test_polls_start_fast_and_slow_down_to_a_ceiling():
+    from itertools import islice
+
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import backoff
+
+    pauses = list(islice(backoff(0.1, 5.0), 14))
+    assert pauses[0] == 0.1 and pauses[1] == pytest.approx(0.15)
+    assert all(b >= a for a, b in zip(pauses, pauses[1:]))
+    assert max(pauses) == 5.0 and pauses[-1] == 5.0
+    assert sum(pauses[:5]) < 1.5  # a rollout of a second is seen within about a second
+
+
+def _deployment(containers, generation=2, observed=2, replicas=1, total=1):
+    return {"metadata": {"generation": generation},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": containers}}},
+            "status": {"observedGeneration": observed, "updatedReplicas": replicas, "readyReplicas": replicas,
+                       "availableReplicas": replicas, "replicas": total}}
+
+
+def test_a_rollout_counts_only_once_the_template_holds_the_sidecars_as_written():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+
+    new = sc.build_sidecars("tok", sc.image_refs(sc.DEFAULT_REGISTRY, {}, {"location": "quay.io/x/location@sha256:new"}),
+                            sc.DEFAULT_METRICS_PORT, {}, "IfNotPresent", {"location": {"limits": {"cpu": "1000m"}}})
+    old = [dict(c, image="quay.io/x/location@sha256:old") if c["name"] == "location" else c for c in new]
+    backend = {"name": "backstage-backend", "image": "rhdh"}
+    # An upgrade before the operator re-rendered the Deployment: the old sidecars look rolled out.
+    assert rhdh.rollout_missing(_deployment([backend] + old), "present") is None
+    assert "new location" in rhdh.rollout_missing(_deployment([backend] + old), "present", new)
+    # Rendered, defaulted by the API server (quantities rewritten, fields added): done.
+    rendered = [dict(c, terminationMessagePath="/dev/termination-log") for c in new]
+    rendered = [dict(c, resources={"limits": {"cpu": "1"}}) if c["name"] == "location" else c for c in rendered]
+    assert rhdh.rollout_missing(_deployment([backend] + rendered), "present", new) is None
+    assert "terminating" in rhdh.rollout_missing(_deployment([backend] + rendered, total=2), "present", new)
