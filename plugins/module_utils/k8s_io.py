@@ -77,6 +77,12 @@ LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of
 CONFLICT_ATTEMPTS = 5
 
 
+def user_agent(module_name: str) -> str:
+    """``rhdh.ai_connector/<module>``: the audit log tells each step's requests apart."""
+    short = (module_name or "").rsplit(".", 1)[-1]
+    return "{0}/{1}".format(USER_AGENT, short) if short else USER_AGENT
+
+
 def describe(kind: str, name: str, namespace: Optional[str] = None) -> str:
     return "{0} {1}{2}".format(kind, namespace + "/" if namespace else "", name)
 
@@ -126,7 +132,7 @@ class ConnectorModule:
                 self._client = get_api_client(self.module)
             except CoreException as exc:
                 self.fail(ConnectorError(str(exc), fix="check the kubeconfig/context or host and api_key options"))
-            self._client.client.client.user_agent = USER_AGENT
+            self._client.client.client.user_agent = user_agent(getattr(self.module, "_name", ""))
         return self._client
 
     def resource(self, api_version: str, kind: str):

@@ -204,3 +204,12 @@ def test_a_rollout_counts_only_once_the_template_holds_the_sidecars_as_written()
     rendered = [dict(c, resources={"limits": {"cpu": "1"}}) if c["name"] == "location" else c for c in rendered]
     assert rhdh.rollout_missing(_deployment([backend] + rendered), "present", new) is None
     assert "terminating" in rhdh.rollout_missing(_deployment([backend] + rendered, total=2), "present", new)
+
+
+def test_each_module_sends_its_own_user_agent():
+    """The audit log tells each step's requests apart (bench/ counts reads per step from it)."""
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import user_agent
+
+    assert user_agent("rhdh.ai_connector.rhdh_info") == "rhdh.ai_connector/rhdh_info"
+    assert user_agent("rhdh_sidecar_patch") == "rhdh.ai_connector/rhdh_sidecar_patch"
+    assert user_agent("") == "rhdh.ai_connector"
