@@ -106,7 +106,9 @@ refusals:
   returned: always
   type: list
   elements: str
-  sample: ["Backstage ai-rhdh/developer-hub: spec.deployment.patch must be a mapping, found a str. Fix: make spec.deployment.patch a Deployment fragment (a mapping); nothing was changed."]
+  sample:
+    - "Backstage ai-rhdh/developer-hub: spec.deployment.patch must be a mapping, found a str.
+      Fix: make spec.deployment.patch a Deployment fragment (a mapping); nothing was changed."
 plugins_configmap:
   description: The user's plugin ConfigMap (operator installs - named by the custom resource, or the one to create).
   returned: always
