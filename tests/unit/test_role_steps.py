@@ -213,3 +213,29 @@ def test_each_module_sends_its_own_user_agent():
     assert user_agent("rhdh.ai_connector.rhdh_info") == "rhdh.ai_connector/rhdh_info"
     assert user_agent("rhdh_sidecar_patch") == "rhdh.ai_connector/rhdh_sidecar_patch"
     assert user_agent("") == "rhdh.ai_connector"
+
+
+PURE = ("app_config", "dynamic_plugins", "errors", "inputs", "objects", "rbac", "report", "rules", "sidecars", "yaml_text")
+
+
+def test_pure_helpers_import_nothing_of_the_io_layers():
+    """Merges, rules and naming stay testable without a cluster or Ansible's module wrapper."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
+    io_layers = ("k8s_io", "rhdh", "step_", "kubernetes", "ansible.module_utils.basic", "urllib3")
+    found = []
+    for name in PURE:
+        tree = ast.parse((root / (name + ".py")).read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + ["{0}.{1}".format(node.module, a.name) for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for imported in names:
+                last = imported.rsplit(".", 1)[-1]
+                if imported.startswith(("kubernetes", "urllib3", "ansible.module_utils.basic")) or last in io_layers \
+                        or last.startswith("step_"):
+                    found.append("{0}.py imports {1}".format(name, imported))
+    assert found == []
