@@ -42,7 +42,8 @@ def pod_problems(where, pod, extra_containers, metrics_port, app_config=None):
                     "(rhoai_connector_app_config_configmap)",
             ))
     containers = list((pod or {}).get("containers") or []) + list(extra_containers or [])
-    foreign = sc.foreign_sidecars(containers)
+    # a container of the CR's patch is also in the pod the operator rendered from it: name each clash once
+    foreign = list({(c.get("name"), c.get("image")): c for c in sc.foreign_sidecars(containers)}.values())
     if foreign:
         problems.append(ConnectorError(
             "; ".join("container {0} of {1} is not the connector's (image {2}), and the connector would replace it".format(
@@ -50,7 +51,7 @@ def pod_problems(where, pod, extra_containers, metrics_port, app_config=None):
             fix="rename or remove that container: location, storage-rest and rhoai-normalizer are the names of the "
                 "connector's sidecars",
         ))
-    conflicts = sc.port_conflicts(containers, metrics_port)
+    conflicts = list(dict.fromkeys(sc.port_conflicts(containers, metrics_port)))
     if conflicts:
         problems.append(ConnectorError(
             "; ".join("container {0} of {1} already uses port {2}, which {3} needs".format(c, where, port, what)

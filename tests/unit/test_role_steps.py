@@ -239,3 +239,16 @@ def test_pure_helpers_import_nothing_of_the_io_layers():
                         or last.startswith("step_"):
                     found.append("{0}.py imports {1}".format(name, imported))
     assert found == []
+
+
+def test_a_clash_in_the_crs_patch_and_in_the_pod_rendered_from_it_is_named_once():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+
+    theirs = {"name": "location", "image": "geo:2", "ports": [{"containerPort": 7070}]}
+    proxy = {"name": "proxy", "image": "p:1", "ports": [{"containerPort": 9090}]}
+    pod = {"containers": [{"name": sc.BACKEND_CONTAINER}, theirs, proxy], "volumes": [{"name": sc.PLUGINS_VOLUME}]}
+    problems = step_rhdh_sidecar_patch.pod_problems("Deployment ns/backstage-x", pod, [theirs, proxy], sc.DEFAULT_METRICS_PORT)
+    text = [str(p) for p in problems]
+    assert len(text) == 2, text
+    assert text[0].count("container location of") == 1 and text[1].count("container proxy of") == 1, text
+    assert all("Fix:" in t for t in text)
