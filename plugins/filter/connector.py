@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from typing import Any, Dict, List, Optional
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import report
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs, rbac, report, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
 #: The role's steps that write, in the order they run.
 CONNECT_ORDER = ("rbac", "token", "dynamic_plugins", "app_config", "sidecars", "legacy", "helm_values")
@@ -44,6 +44,24 @@ def refusal(reasons):
     return REFUSED + " | ".join(reasons) if reasons else ""
 
 
+def input_problems(options):
+    # type: (Dict[str, Any]) -> str
+    """Why the names or the RHDH version given cannot work (empty: they can), checked before any request:
+    ``options`` are the role's variables by module option name (``namespace``, ``registries``...)."""
+    options = inputs.blank_is_unset(options)
+    problems = inputs.invalid_names(options)
+    try:
+        rules.normalize_rhdh_version(options.get("rhdh_version"))
+    except ConnectorError as err:
+        problems.append(str(err))
+    if not problems:
+        return ""
+    return str(ConnectorError(
+        "; ".join(problems) + "; nothing was sent to the cluster",
+        fix="correct the variable named (rhoai_connector_<option>; the RHDH namespace is rhoai_connector_rhdh_namespace, "
+            "the Backstage CR or Helm release rhoai_connector_rhdh_name)"))
+
+
 def report_lines(verdicts, rhdh, checks, check_mode=False, changes=None):
     # type: (List[Dict[str, Any]], Dict[str, Any], List[Dict[str, Any]], bool, Optional[List[Any]]) -> List[str]
     """The report people read: see module_utils/report.py."""
@@ -61,6 +79,7 @@ class FilterModule(object):
         return {
             "step_changes": step_changes,
             "refusal": refusal,
+            "input_problems": input_problems,
             "report_lines": report_lines,
             "legacy_objects": legacy_objects,
         }

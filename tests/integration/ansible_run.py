@@ -63,8 +63,9 @@ class PlaybookRun:
 
 
 def run_playbook(playbook: str | Path, kubeconfig: Path | str | None, extra_vars: dict[str, Any] | None = None,
-                 check: bool = False, diff: bool = False, timeout: int = 900) -> PlaybookRun:
-    cmd = [_playbook_bin(), str(playbook)]
+                 check: bool = False, diff: bool = False, timeout: int = 900,
+                 extra_args: list[str] | None = None) -> PlaybookRun:
+    cmd = [_playbook_bin(), str(playbook), *(extra_args or [])]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     if check:
@@ -102,6 +103,58 @@ def run_module(module: str, args: dict[str, Any], kubeconfig: Path | str | None,
         if not out.exists():
             raise AssertionError(f"ansible-playbook did not run the module {module}:\n{run.output[-3000:]}")
         return json.loads(out.read_text())
+
+
+#: Module options whose role variable is not rhoai_connector_<option>.
+ROLE_VARS = {"namespace": "rhoai_connector_rhdh_namespace", "name": "rhoai_connector_rhdh_name"}
+
+
+def run_role(params: dict[str, Any], kubeconfig: Path | str | None, check: bool = False) -> dict[str, Any]:
+    """One run of role rhoai_connector with ``params`` given by option name (``namespace``, ``state``,
+    ``metrics_port``...): its ``rhoai_connector_result``, with ``failed`` and ``msg`` (why it stopped),
+    ``warnings`` (of every task) and ``output`` (the playbook's)."""
+    role_vars = {ROLE_VARS.get(k, "rhoai_connector_" + k): v for k, v in params.items()}
+    with tempfile.TemporaryDirectory(prefix="rhdh-role-") as tmp:
+        out = Path(tmp) / "result.json"
+        play = [{
+            "name": "Run the role once",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "Role", "block": [{"name": "Include", "ansible.builtin.include_role": {
+                    "name": "rhdh.ai_connector.rhoai_connector"}, "vars": role_vars}],
+                 "rescue": [{"name": "Why", "ansible.builtin.set_fact": {"why": "{{ ansible_failed_result.msg }}"}}]},
+                {"name": "Save", "ansible.builtin.copy": {"content": "{{ {'result': rhoai_connector_result | default({}), "
+                 "'msg': why | default(''), 'failed': why is defined} | to_json }}", "dest": str(out)},
+                 "check_mode": False, "diff": False},
+            ],
+        }]
+        book = Path(tmp) / "play.yml"
+        book.write_text(yaml.safe_dump(play, sort_keys=False))
+        run = run_playbook(book, kubeconfig, check=check)
+        if not out.exists():
+            raise AssertionError(f"ansible-playbook did not run the role:\n{run.output[-3000:]}")
+        saved = json.loads(out.read_text())
+    return dict(saved["result"], failed=saved["failed"], msg=saved["msg"], warnings=warnings_of(run.output),
+                output=run.output)
+
+
+def warnings_of(output: str) -> list[str]:
+    """Ansible's warnings in a playbook's output, each joined again where the display wrapped it."""
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if "[WARNING]: " in line:
+            current = [line.split("[WARNING]: ", 1)[1].strip()]
+            found.append("")
+        elif current is not None and line.strip() and not re.match(r"^(TASK|PLAY|ok:|changed:|skipping:|fatal:|\[)", line):
+            current.append(line.strip())
+        else:
+            current = None
+        if current is not None:
+            found[-1] = " ".join(current)
+    return found
 
 
 def our_writes(cluster: Any, since: float) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_run import describe, our_writes, run_module
+from ansible_run import describe, our_writes, run_module, run_role
 from testbed.audit import repeated_reads
 
 NS = "ai-rhdh"
@@ -217,27 +217,36 @@ def test_unreachable_api_server_is_named_with_the_fix(tmp_path):
     assert "Fix:" in result["msg"] and "Traceback" not in result.get("module_stderr", ""), result
 
 
-def test_a_refusal_midway_returns_what_was_done_before_it_and_a_rerun_finishes(cluster_factory):
-    """Module connector stops at the step that refuses, says why, and returns the steps before it;
-    fixed, it finishes; once more, it writes nothing and reads each object once."""
+def test_a_port_clash_is_refused_before_any_write_and_once_fixed_a_rerun_writes_nothing(cluster_factory):
+    """The role's preflight refuses the clash with the operator's lightspeed-core container before any
+    step writes (it used to be refused after the RBAC, token and plugin writes); fixed, the run finishes;
+    once more, it writes nothing and no step reads an object twice."""
     cluster = cluster_factory("rhoai-2.25", "rhdh-operator-1.10")
     deployment_before = get(cluster, "backstage", "developer-hub", "-n", NS)["spec"].get("deployment")
-    result = run_module("connector", {"namespace": NS, "metrics_port": 8080}, cluster.kubeconfig)
-    assert result.get("failed"), result
+    since = time.time()
+    result = run_role({"namespace": NS, "metrics_port": 8080}, cluster.kubeconfig)
+    assert result["failed"], result["output"][-3000:]
+    assert result["msg"].startswith("Preflight refused, nothing was changed: "), result["msg"]
     assert "container lightspeed-core of Deployment ai-rhdh/backstage-developer-hub already uses port 8080" in result["msg"]
-    assert "Fix:" in result["msg"]
-    assert result["rhdh"]["install_type"] == "operator" and result["rhoai"]["failed_checks"] == []
-    assert [c["step"] for c in result["changes"]][:2] == ["rbac", "token"]
-    assert "sidecars" not in result["steps"] and result["verify"] == {}
+    assert "Fix:" in result["msg"] and result["refusal"] == result["msg"]
+    assert result["rhdh"]["install_type"] == "operator" and result["changes"] == [] and result["verify"] == {}
+    assert our_writes(cluster, since) == [], describe(our_writes(cluster, since))
     assert get(cluster, "backstage", "developer-hub", "-n", NS)["spec"].get("deployment") == deployment_before
 
-    fixed = run_module("connector", {"namespace": NS}, cluster.kubeconfig)
-    assert not fixed.get("failed"), fixed.get("msg")
-    assert fixed["changed"] and fixed["verify"]["ok"], fixed["verify"].get("failed_checks")
+    fixed = run_role({"namespace": NS}, cluster.kubeconfig)
+    assert not fixed["failed"], fixed["msg"]
+    assert fixed["changed"] and fixed["verify"]["ok"], fixed["verify"]
+    assert [c["step"] for c in fixed["changes"]][:3] == ["rbac", "token", "dynamic_plugins"]
     assert "sidecars" in [c["step"] for c in fixed["changes"]]
 
     since = time.time()
-    again = run_module("connector", {"namespace": NS}, cluster.kubeconfig)
-    assert not again.get("failed") and again["changed"] is False and again["changes"] == []
+    again = run_role({"namespace": NS}, cluster.kubeconfig)
+    assert not again["failed"] and again["changed"] is False and again["changes"] == []
     assert our_writes(cluster, since) == []
-    assert repeated_reads(cluster.audit_events(since), "rhdh.ai_connector") == []
+    by_step: dict = {}
+    for event in cluster.audit_events(since):
+        agent = event.get("userAgent", "").split(" ")[0]
+        if agent.startswith("rhdh.ai_connector/"):
+            by_step.setdefault(agent, []).append(event)
+    assert len(by_step) >= 8, sorted(by_step)
+    assert {step: repeated_reads(found) for step, found in by_step.items() if repeated_reads(found)} == {}

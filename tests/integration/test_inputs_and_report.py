@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_run import ROOT, _playbook_bin, ansible_env, our_writes, run_module
+from ansible_run import ROOT, _playbook_bin, ansible_env, our_writes, run_module, run_role
 
 NS = "ai-rhdh"
 DIGEST = "registry.redhat.io/rhdh/rhdh-hub-rhel9@sha256:" + "0" * 64
@@ -42,16 +42,20 @@ def test_a_bad_name_is_refused_before_any_request():
                                       "namespace": "AI_RHDH"}, None)
     assert result.get("failed")
     assert "namespace 'AI_RHDH' is not a DNS-1123 label" in result["msg"] and "nothing was sent" in result["msg"], result["msg"]
-    result = run_module("connector", {"host": free_server(), "api_key": "x", "validate_certs": False,
-                                      "registries": ["Prod_Registry"]}, None)
-    assert result.get("failed") and "registries item 'Prod_Registry'" in result["msg"], result["msg"]
+    result = run_role({"host": free_server(), "api_key": "x", "validate_certs": False,
+                       "registries": ["Prod_Registry"]}, None)
+    assert result["failed"] and "registries item 'Prod_Registry'" in result["msg"], result["msg"]
+    assert "nothing was sent" in result["msg"] and "cannot reach" not in result["output"]
 
 
 def test_an_unquoted_1_10_is_refused_with_the_hint_before_any_request():
     # YAML reads rhdh_version: 1.10 as the float 1.1
-    result = run_module("connector", {"host": free_server(), "api_key": "x", "validate_certs": False,
-                                      "rhdh_version": 1.10}, None)
+    result = run_module("rhdh_info", {"host": free_server(), "api_key": "x", "validate_certs": False,
+                                      "namespace": "ai-rhdh", "rhdh_version": 1.10}, None)
     assert result.get("failed") and "unquoted 1.10 in YAML is read as the number 1.1" in result["msg"], result["msg"]
+    result = run_role({"host": free_server(), "api_key": "x", "validate_certs": False, "rhdh_version": 1.10}, None)
+    assert result["failed"] and "unquoted 1.10 in YAML is read as the number 1.1" in result["msg"], result["msg"]
+    assert "cannot reach" not in result["output"]
 
 
 def test_an_unreachable_server_from_K8S_AUTH_HOST_is_named(monkeypatch):
@@ -80,7 +84,7 @@ def playbook(cluster, book: str, *args: str) -> subprocess.CompletedProcess:
 
 def report_of(output: str) -> list[str]:
     """The lines of the role's report task (a debug of a list)."""
-    part = output.split("TASK [rhdh.ai_connector.rhoai_connector : Report the prerequisite verdicts", 1)[1]
+    part = output.split("TASK [rhdh.ai_connector.rhoai_connector : Report | The prerequisite verdicts", 1)[1]
     part = part.split("\nTASK [", 1)[0]
     return [json.loads(line.strip().rstrip(",")) for line in part.split("\n") if line.strip().startswith('"')
             and not line.strip().startswith('"msg"')]
@@ -101,8 +105,8 @@ def test_check_mode_says_would_create_and_the_report_is_readable(helm):
 def test_empty_survey_answers_mean_not_set(helm):
     survey = {"namespace": NS, "name": "", "rhdh_version": "", "registries": "", "registries_namespace": "",
               "plugin_registry": "", "image_registry": "", "plugins_configmap": "", "datasciencecluster": ""}
-    result = run_module("connector", survey, helm.kubeconfig)
-    assert not result.get("failed"), result.get("msg")
+    result = run_role(survey, helm.kubeconfig)
+    assert not result["failed"], result["msg"]
     bindings = [b["metadata"]["name"] for b in get(helm, "rolebindings", "-n", "rhoai-model-registries")["items"]]
     assert "rhdh-rhoai-dashboard-permissions-registry-prod" in bindings, bindings
     assert not any(name.endswith("-") for name in bindings), bindings
@@ -223,8 +227,8 @@ def test_operator_version_from_the_csv_then_the_served_versions(module_cluster_f
 # ----- Open Data Hub: the guide's name for the registry RoleBinding ---------------------------------------------
 def test_odh_registry_rolebinding_is_named_as_the_guide_asks(module_cluster_factory):
     cluster = module_cluster_factory("odh", "rhdh-helm")
-    result = run_module("connector", {"namespace": NS, "verify": False}, cluster.kubeconfig)
-    assert not result.get("failed"), result.get("msg")
+    result = run_role({"namespace": NS, "verify": False}, cluster.kubeconfig)
+    assert not result["failed"], result["msg"]
     names = [b["metadata"]["name"] for b in get(cluster, "rolebindings", "-n", "odh-model-registries")["items"]]
     assert "rhdh-odh-dashboard-permissions-odh-registry" in names, names
     assert not any(n.startswith("rhdh-rhoai-dashboard-permissions") for n in names), names

@@ -19,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from ansible_run import describe, our_writes, run_module
+from ansible_run import describe, our_writes, run_role
 
 NS = "ai-rhdh"
 REG_NS = "rhoai-model-registries"
@@ -59,8 +59,8 @@ def set_plugins_text(cluster, text: str) -> None:
 
 
 def connector(cluster, **args):
-    result = run_module("connector", dict(QUICK, **args), cluster.kubeconfig)
-    assert not result.get("failed"), result.get("msg")
+    result = run_role(dict(QUICK, **args), cluster.kubeconfig)
+    assert not result["failed"], result["msg"]
     return result
 
 
@@ -179,7 +179,8 @@ def test_registry_bindings_never_leak_and_the_guides_group_binding_is_replaced(h
                                      REG_NS + "/rhdh-rhoai-dashboard-permissions-team-a-registry"]
 
     replaced = connector(cluster)
-    assert replaced["steps"]["guide_binding"]["replaced"] is True
+    rbac_changes = [line for c in replaced["changes"] if c["step"] == "rbac" for line in c["changes"]]
+    assert "RoleBinding {0}/{1} deleted".format(REG_NS, GUIDE_BINDING["metadata"]["name"]) in rbac_changes, rbac_changes
     assert get(cluster, "rolebinding", GUIDE_BINDING["metadata"]["name"], "-n", REG_NS, check=False) is None
 
     # A registry deleted: present removes its binding, and only it.

@@ -252,3 +252,12 @@ def test_a_clash_in_the_crs_patch_and_in_the_pod_rendered_from_it_is_named_once(
     assert len(text) == 2, text
     assert text[0].count("container location of") == 1 and text[1].count("container proxy of") == 1, text
     assert all("Fix:" in t for t in text)
+
+
+def test_names_and_the_rhdh_version_are_refused_before_any_request_with_the_variable_to_fix():
+    assert role_filters.input_problems({"namespace": "ai-rhdh", "registries": [], "rhdh_version": "", "name": ""}) == ""
+    bad = role_filters.input_problems({"namespace": "AI_RHDH", "registries": ["Prod_Registry"], "rhdh_version": 1.1,
+                                       "registry_rolebinding": "rhdh-rhoai-dashboard-permissions"})
+    assert "namespace 'AI_RHDH' is not a DNS-1123 label" in bad and "registries item 'Prod_Registry'" in bad
+    assert "unquoted 1.10 in YAML is read as the number 1.1" in bad
+    assert "nothing was sent to the cluster" in bad and "Fix: correct the variable named (rhoai_connector_<option>" in bad
