@@ -3,7 +3,8 @@
 
 Usage: writes.py CLUSTER SINCE_EPOCH [USER_AGENT] [--repeated-reads]. Exit 0 always when the
 cluster answers; the caller asserts on the output (empty: no write). Dry-run requests are not
-writes. With --repeated-reads: the reads (GET/LIST) it sent more than once instead.
+writes. With --repeated-reads: the reads (GET/LIST) one task sent more than once instead (each task
+of the role is one module, one process, with its own user agent ``rhdh.ai_connector/<module>``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ def main(argv: list[str]) -> int:
     agent = args[2] if len(args) > 2 else "rhdh.ai_connector"
     cluster = Cluster.get(name)
     if reads:
-        for uri, times in repeated_reads(cluster.audit_events(since), agent):
-            print(f"{times} x GET {uri}")
+        by_task: dict[str, list] = {}
+        for event in cluster.audit_events(since):
+            user_agent = event.get("userAgent", "").split(" ")[0]
+            if agent in user_agent:
+                by_task.setdefault(user_agent, []).append(event)
+        for task, events in sorted(by_task.items()):
+            for uri, times in repeated_reads(events):
+                print(f"{task}: {times} x GET {uri}")
         return 0
     for event in cluster.write_requests(since=since, user_agent=agent):
         print(describe(event))
