@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The floor of a no-op check: one Python process that imports the kubernetes client and sends the
-minimum read requests of bench/metrics.py (minimum_noop_reads) against a converged cluster, then
-tells whether everything is there. What a converge done in one process (one module, one client, one
+reads the guide's steps cannot do without (15 with two registries: the objects, the CR, the served
+Backstage versions, the DataScienceCluster, the registries and their bindings, the Deployment) against
+a converged cluster, then tells whether everything is there. What a converge done in one process (one module, one client, one
 discovery) could cost at best on this machine; it checks presence only, not content.
 
     python bench/floor.py KUBECONFIG        # prints JSON: seconds, requests, all_found

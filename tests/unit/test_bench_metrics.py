@@ -1,4 +1,5 @@
-"""The benchmark's pure functions: metrics parsing, request classes, minimum reads, targets."""
+"""The benchmark's pure functions: metrics parsing, request classes, reads per step and each step's
+minimum, targets."""
 
 import sys
 from pathlib import Path
@@ -50,47 +51,90 @@ def test_label_names_non_resource_requests() -> None:
 
 def test_audit_summary_attributes_requests_to_their_sender() -> None:
     events = [
-        {"userAgent": "rhdh.ai_connector", "verb": "get", "objectRef": {"resource": "configmaps"}},
-        {"userAgent": "rhdh.ai_connector", "verb": "get", "requestURI": "/apis/rhdh.redhat.com"},
-        {"userAgent": "rhdh.ai_connector", "verb": "create",
+        {"userAgent": "rhdh.ai_connector/rhdh_app_config", "verb": "get", "objectRef": {"resource": "configmaps"}},
+        {"userAgent": "rhdh.ai_connector/rhdh_info", "verb": "get", "requestURI": "/apis/rhdh.redhat.com"},
+        {"userAgent": "rhdh.ai_connector/rhdh_connector_verify", "verb": "create",
          "objectRef": {"apiGroup": "authorization.k8s.io", "resource": "subjectaccessreviews"}},
-        {"userAgent": "rhdh.ai_connector", "verb": "patch", "objectRef": {"resource": "configmaps"},
+        {"userAgent": "rhdh.ai_connector/rhdh_app_config", "verb": "patch", "objectRef": {"resource": "configmaps"},
          "requestURI": "/api/v1/namespaces/x/configmaps/y?dryRun=All"},
         {"userAgent": "kube-controller-manager/v1.33", "verb": "update", "objectRef": {"resource": "leases"}},
         {"userAgent": "rhdh-operator-standin", "verb": "patch", "objectRef": {"resource": "deployments"}},
+        {"userAgent": "rhdh-operator-1.8/v0.0.0", "verb": "update", "objectRef": {"resource": "deployments"}},
     ]
     summary = m.audit_summary(events, ["rhdh.ai_connector"])
     assert summary["playbook"] == {"read": 2, "write": 0, "query": 2}
     assert summary["by_group"]["controllers"] == {"write": 1}
-    assert summary["by_group"]["stand-in operator"] == {"write": 1}
+    assert summary["by_group"]["RHDH operator"] == {"write": 2}  # the real operator and the old stand-in
     assert summary["playbook_discovery"] == 1
     assert summary["playbook_requests"]["get /apis/rhdh.redhat.com"] == 1
     assert summary["playbook_repeated_reads"] == 0
+    assert set(summary["steps"]) == {"rhdh_app_config", "rhdh_info", "rhdh_connector_verify"}
+    assert summary["steps"]["rhdh_app_config"]["read"] == 1
+    assert summary["steps"]["rhdh_app_config"]["query"] == 1  # the dry run
+    assert summary["steps"]["rhdh_connector_verify"]["query"] == 1
 
 
-def test_repeated_reads_count_each_uri_read_again() -> None:
-    get = {"userAgent": "rhdh.ai_connector", "verb": "get", "objectRef": {"resource": "configmaps"},
-           "requestURI": "/api/v1/namespaces/x/configmaps/y"}
-    other = dict(get, requestURI="/api/v1/namespaces/x/configmaps/z")
+def test_step_of_a_user_agent() -> None:
+    assert m.step_of("rhdh.ai_connector/rhdh_sidecar_patch") == "rhdh_sidecar_patch"
+    assert m.step_of("rhdh.ai_connector/rhoai_info python/3.11") == "rhoai_info"
+    assert m.step_of("rhdh.ai_connector") == "rhdh.ai_connector"
+    assert m.step_of("OpenAPI-Generator/33.1.0/python") == m.CLIENT_DEFAULT_AGENT
+
+
+def test_a_repeat_is_a_uri_read_again_by_the_same_task() -> None:
+    """One user agent per module task: the same GET twice in one task is a repeat; the same object read
+    by two tasks (two processes) is not, and is listed apart."""
+    get = {"userAgent": "rhdh.ai_connector/rhdh_sidecar_patch", "verb": "get",
+           "objectRef": {"apiGroup": "apps", "resource": "deployments"},
+           "requestURI": "/apis/apps/v1/namespaces/x/deployments/d"}
+    other = dict(get, requestURI="/apis/apps/v1/namespaces/x/deployments/e")
+    verify = dict(get, userAgent="rhdh.ai_connector/rhdh_connector_verify")
+    review = {"userAgent": "rhdh.ai_connector/rhdh_connector_verify", "verb": "create",
+              "requestURI": "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+              "objectRef": {"apiGroup": "authorization.k8s.io", "resource": "subjectaccessreviews"}}
     foreign = dict(get, userAgent="kubectl/v1.33")
-    summary = m.audit_summary([get, get, get, other, foreign, foreign], ["rhdh.ai_connector"])
+    summary = m.audit_summary([get, get, get, other, verify, review, review, foreign, foreign], ["rhdh.ai_connector"])
+    assert summary["steps"]["rhdh_sidecar_patch"]["repeated_reads"] == 2
+    assert summary["steps"]["rhdh_sidecar_patch"]["repeats"] == {"get " + get["requestURI"]: 3}
+    assert summary["steps"]["rhdh_connector_verify"]["repeated_reads"] == 0  # reviews ask different things
     assert summary["playbook_repeated_reads"] == 2
+    assert summary["read_by_several_steps"] == {get["requestURI"]: ["rhdh_sidecar_patch", "rhdh_connector_verify"]}
 
 
-def test_the_jobs_minimum_adds_preflight_legacy_and_verification() -> None:
-    with_verify = m.minimum_job_reads(2, access_reviews=21)
-    without = m.minimum_job_reads(2, access_reviews=21, verify=False)
-    assert m.total(without) == 15 + m.total(m.PREFLIGHT_READS) + 6
-    assert m.total(with_verify) == m.total(without) + 2 + 21
-    assert all(count > 0 and why for why, count in with_verify)
+def test_each_step_has_its_minimum_with_reasons() -> None:
+    minimum = m.step_minimum(registries=2, access_reviews=21, user_app_configs=2)
+    assert list(minimum) == list(m.STEPS)
+    assert {step: m.total(items) for step, items in minimum.items()} == {
+        "rhoai_info": 14, "rhdh_info": 4, "rhdh_connector_rbac": 7, "rhdh_connector_token": 1,
+        "rhdh_dynamic_plugins": 2, "rhdh_app_config": 1, "rhdh_sidecar_patch": 2, "rhdh_connector_objects": 6,
+        "rhdh_connector_verify": 9 + 21}
+    assert m.total_minimum(minimum) == 67
+    assert all(count > 0 and why for items in minimum.values() for why, count in items)
+    without = m.step_minimum(2, 21, 2, verify=False)
+    assert m.VERIFY_STEP not in without and m.total_minimum(without) == 37
+    # More registries: more reviews for verify, still one LIST of the bindings for RBAC.
+    five = m.step_minimum(registries=5, access_reviews=24, user_app_configs=0)
+    assert m.total(five["rhdh_connector_rbac"]) == 7
+    assert m.total(five[m.VERIFY_STEP]) == 7 + 24
 
 
-def test_minimum_noop_reads_grows_with_registries() -> None:
-    two = m.minimum_noop_reads(2)
-    assert m.total(two) == 15
-    assert m.total(m.minimum_noop_reads(5)) == 18
-    assert m.total(m.minimum_noop_reads(2, wait_rollout=False)) == 14
-    assert all(count >= 0 and why for why, count in two)
+def test_step_verdicts_compare_each_step_with_its_minimum() -> None:
+    minimum = {"rhdh_info": [("a", 4)], "rhdh_app_config": [("b", 1)], "rhdh_sidecar_patch": [("c", 2)],
+               "rhdh_connector_verify": [("d", 30)]}
+    seen = {"rhdh_info": {"read": 4, "query": 0, "write": 0, "repeated_reads": 0},
+            "rhdh_sidecar_patch": {"read": 3, "query": 0, "write": 0, "repeated_reads": 1},
+            "rhdh_connector_verify": {"read": 10, "query": 21, "write": 0, "repeated_reads": 0},
+            "rhdh_app_config": {"read": 0, "query": 0, "write": 1},
+            "OpenAPI-Generator": {"read": 2, "query": 0, "write": 0}}
+    rows = {r["step"]: r for r in m.step_verdicts(seen, minimum)}
+    assert [r["step"] for r in m.step_verdicts(seen, minimum)] == [
+        "rhdh_info", "rhdh_app_config", "rhdh_sidecar_patch", "rhdh_connector_verify", "OpenAPI-Generator"]
+    assert rows["rhdh_info"]["verdict"] == "at minimum"
+    assert rows["rhdh_sidecar_patch"]["verdict"] == "1 over" and rows["rhdh_sidecar_patch"]["repeated_reads"] == 1
+    assert rows["rhdh_connector_verify"]["verdict"] == "1 over" and rows["rhdh_connector_verify"]["reads"] == 31
+    assert rows["rhdh_app_config"]["verdict"].startswith("1 under") and rows["rhdh_app_config"]["writes"] == 1
+    assert rows["OpenAPI-Generator"]["minimum"] == 0 and rows["OpenAPI-Generator"]["verdict"] == "2 over"
+    assert m.step_verdicts({}, {"rhdh_info": [("a", 4)]})[0]["verdict"] == "did not run"
 
 
 def test_parse_recap_and_profile_tasks() -> None:
@@ -131,3 +175,8 @@ def test_cpu_of_a_process_from_its_stat_line() -> None:
     stat = "4242 (kube apiserver) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 12 0 100 0 0"
     assert m.stat_cpu_ticks(stat) == 325
     assert m.cpu_floor(30.0, 2) == 15.0 and m.cpu_floor(3.0, 0) == 3.0
+
+
+def test_controller_cpu_per_cluster() -> None:
+    assert m.per_cluster(26.01, 10) == 2.6
+    assert m.per_cluster(4.73, 1) == 4.73 and m.per_cluster(3.0, 0) == 3.0
