@@ -87,8 +87,9 @@ def run(mod):
     service_account = mod.get("v1", "ServiceAccount", p["service_account"], ns)
     # An install by a version that kept no record of the plugin entries it found: its entries are its own.
     earlier_install = owned(service_account) and not objects.adopted(service_account)
-    out = apply_objects(mod, own + bindings, labels=dict(LABELS, **(p["labels"] or {})))
+    # The labelled list comes first: it also answers the reads of the registry bindings that exist.
     stale = rbac.stale_registry_bindings(labelled_bindings(mod, p["registries_namespace"]), bindings, ns)
+    out = apply_objects(mod, own + bindings, labels=dict(LABELS, **(p["labels"] or {})))
     if stale:
         merge(out, apply_objects(mod, stale, state="absent"))
     guide_binding(mod, p, bindings, out)

@@ -36,6 +36,11 @@ options:
   backstage:
     description: Name of the C(Backstage) custom resource (operator installs), to check the app-config registration.
     type: str
+  backstage_api_version:
+    description:
+      - The C(Backstage) API version to read (C(rhdh.redhat.com/v1alpha5)), as M(rhdh.ai_connector.rhdh_info)
+        returns it in C(backstage.api_version); empty - the newest served one, asked of the API server.
+    type: str
   expect_sidecars:
     description: Whether the sidecars should be there (false after a disable).
     type: bool

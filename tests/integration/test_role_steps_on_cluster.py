@@ -74,3 +74,12 @@ def test_skipping_the_sidecar_step_leaves_the_pod_alone_and_each_step_reads_once
     assert set(STEPS.values()) | {"rhoai_info", "rhdh_info"} <= set(by_step), sorted(by_step)
     twice = {step: audit.repeated_reads(found) for step, found in by_step.items()}
     assert {step: r for step, r in twice.items() if r} == {}
+    # Later steps take what an earlier one found: verify asks no discovery of the Backstage API (rhdh_info
+    # passed its version), and the RBAC step's labelled list answers the reads of the registry bindings.
+    verify_discovery = [e["requestURI"] for e in by_step["rhdh_connector_verify"]
+                        if e["requestURI"].split("?")[0].startswith("/apis/rhdh.redhat.com") and not e.get("objectRef")]
+    assert verify_discovery == []
+    binding_gets = [audit.describe(e) for e in by_step["rhdh_connector_rbac"]
+                    if e["verb"] == "get" and (e.get("objectRef") or {}).get("resource") == "rolebindings"
+                    and (e["objectRef"].get("name") or "").startswith("rhdh-rhoai-dashboard-permissions-")]
+    assert binding_gets == []
