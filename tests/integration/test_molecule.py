@@ -3,6 +3,11 @@ verify, cleanup and destroy against a testbed cluster of its own (named mol-<nam
 
 A failing scenario fails with the tail of molecule's output. The cluster is deleted at the end
 whatever happened (molecule's destroy, then `testbed down` here in case molecule died first).
+
+The selected scenarios run MOLECULE_JOBS at a time (default 2; 1 runs them one by one): each has its
+own cluster and molecule directory, and much of a scenario is waiting (rollouts, the operator's
+reconcile, the token controller), so two share the 2-core machine well. Each test reports its own
+scenario, in the order above, whenever both are done.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -35,6 +42,8 @@ SCENARIOS = [
     "least-privilege",
     "faults",
 ]
+# The longest first, so that the last pair does not leave one job running alone for long.
+LONGEST_FIRST = ("faults", "adoption", "least-privilege", "upgrade", "uninstall", "disable-enable", "refusals")
 # Their converges change the cluster on purpose (each case checks itself): no idempotence step.
 NO_IDEMPOTENCE = frozenset({"refusals"})
 TIMEOUT = 1500
@@ -95,21 +104,41 @@ def _report(scenario: str, timings: dict[str, list[int]], capsys: pytest.Capture
     TIMINGS.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-@pytest.mark.cluster
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
+def _run_scenario(scenario: str) -> subprocess.CompletedProcess[str]:
+    """``molecule test -s scenario``; its cluster is deleted afterwards whatever happened."""
     env = _env()
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             [str(VENV_BIN / "molecule"), "test", "-s", scenario],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             timeout=TIMEOUT, check=False,
         )
+    except subprocess.TimeoutExpired as err:
+        out = err.stdout if isinstance(err.stdout, str) else (err.stdout or b"").decode(errors="replace")
+        return subprocess.CompletedProcess(err.cmd, -1, stdout=f"{out}\ntimed out after {TIMEOUT} s")
     finally:
         subprocess.run(
             [_python(), "-m", "testbed", "-q", "down", f"mol-{scenario}"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )
+
+
+@pytest.fixture(scope="module")
+def molecule_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """The selected scenarios, started MOLECULE_JOBS at a time, longest first."""
+    selected = [item.callspec.params["scenario"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_molecule_scenario" and hasattr(item, "callspec")]
+    order = sorted(selected, key=lambda s: LONGEST_FIRST.index(s) if s in LONGEST_FIRST else len(LONGEST_FIRST))
+    jobs = max(1, int(os.environ.get("MOLECULE_JOBS", "2") or 2))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        yield {scenario: pool.submit(_run_scenario, scenario) for scenario in order}
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_molecule_scenario(scenario: str, molecule_runs: dict[str, Future[subprocess.CompletedProcess[str]]],
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    proc = molecule_runs[scenario].result()
     output = proc.stdout
     timings = _step_seconds(output)
     _report(scenario, timings, capsys)
