@@ -273,9 +273,10 @@ def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
             ("GET the user's dynamic-plugins ConfigMap (it parses)", 1),
         ],
         "rhdh_connector_rbac": [
-            ("GET ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding (compare each)", 5),
+            ("GET ServiceAccount, ClusterRole, ClusterRoleBinding, Role (compare each)", 4),
             ("LIST the collection's RoleBindings by its label, cluster-wide (the registry bindings to compare "
-             f"and the stale ones to prune; its items answer the reads of the {registries} registry bindings)", 1),
+             f"and the stale ones to prune; its items answer the reads of the {registries} registry bindings and "
+             "of the connector's own RoleBinding, which carries the label too)", 1),
             ("GET the guide's RoleBinding rhdh-rhoai-dashboard-permissions (migrate_legacy: replaced when found)", 1),
         ],
         "rhdh_connector_token": [
