@@ -87,7 +87,8 @@ def run(mod):
     service_account = mod.get("v1", "ServiceAccount", p["service_account"], ns)
     # An install by a version that kept no record of the plugin entries it found: its entries are its own.
     earlier_install = owned(service_account) and not objects.adopted(service_account)
-    # The labelled list comes first: it also answers the reads of the registry bindings that exist.
+    # The labelled list comes first: it also answers the reads of the labelled RoleBindings that exist
+    # (the registry bindings and the connector's own), so the comparison below sends no GET for them.
     stale = rbac.stale_registry_bindings(labelled_bindings(mod, p["registries_namespace"]), bindings, ns)
     out = apply_objects(mod, own + bindings, labels=dict(LABELS, **(p["labels"] or {})))
     if stale:

@@ -6,8 +6,8 @@ whatever happened (molecule's destroy, then `testbed down` here in case molecule
 
 The selected scenarios run MOLECULE_JOBS at a time (default 2; 1 runs them one by one): each has its
 own cluster and molecule directory, and much of a scenario is waiting (rollouts, the operator's
-reconcile, the token controller), so two share the 2-core machine well. Each test reports its own
-scenario, in the order above, whenever both are done.
+reconcile, the token controller), so two share the 2-core machine well. Each test waits for its own
+scenario and reports it, in the order above.
 """
 
 from __future__ import annotations
