@@ -25,12 +25,15 @@ RHDH_CSV_PREFIX = "rhdh-operator."
 RHDH_OPERATOR_NAMESPACES = ("rhdh-operator", "openshift-operators")
 
 
-def backstage_api_version(mod) -> Optional[str]:
-    """``rhdh.redhat.com/<storage version>``: the preferred version, which is the newest served one.
+def backstage_api_version(mod, given: Optional[str] = None) -> Optional[str]:
+    """``rhdh.redhat.com/<storage version>``: ``given`` (what rhdh_info found, passed on by the role:
+    no discovery), else the preferred version, which is the newest served one.
 
     There is no conversion webhook between Backstage versions, so reading and writing through an
     older version would prune the fields only newer schemas know.
     """
+    if given:
+        return given
     versions = mod.served_versions(BACKSTAGE_GROUP)
     return "{0}/{1}".format(BACKSTAGE_GROUP, versions[0]) if versions else None
 

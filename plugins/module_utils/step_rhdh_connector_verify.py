@@ -88,7 +88,7 @@ def app_config_checks(mod, p):
     out = [check("app_config", value == p["base_url"], "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
         p["provider_id"], value, where) if live is not None else "{0} not found".format(where))]
     if p["backstage"]:
-        api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
+        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
         cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
         refs = [r.get("name") for r in ((((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}).get("configMaps") or []]
         out.append(check("app_config_registered", name in refs, "Backstage {0}/{1} {2} {3} in spec.application.appConfig.configMaps".format(
@@ -108,7 +108,7 @@ def app_config_file_checks(mod, p):
         return []
     expected = []
     if p["backstage"]:
-        api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
+        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
         cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
         app_config = (((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}
         mount_path = (app_config.get("mountPath") or sc.WORKING_DIR).rstrip("/")

@@ -72,7 +72,7 @@ def run(mod):
     cr = api_version = None
     name = p["configmap"]
     if p["backstage"]:
-        api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
+        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
         cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
         if cr is None:
             raise ConnectorError("Backstage {0}/{1} not found".format(ns, p["backstage"]),

@@ -96,7 +96,7 @@ def _prune(obj, *path):
 
 def run_operator(mod, p, sidecars):
     ns, name, state = p["namespace"], p["backstage"], p["state"]
-    api_version = p["backstage_api_version"] or rhdh.backstage_api_version(mod)
+    api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
     cr = mod.get(api_version, "Backstage", name, ns) if api_version else None
     if cr is None:
         raise ConnectorError("Backstage {0}/{1} not found".format(ns, name), fix="check the namespace and name of the RHDH custom resource")
