@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_cmd_load)
     upgrade = sub.add_parser("upgrade-operator", help="apply a version's Backstage CRD and run that RHDH operator instead")
     upgrade.add_argument("name")
-    upgrade.add_argument("version", choices=["1.8", "1.10"])
+    upgrade.add_argument("version", choices=["1.8", "1.10", "2.0"])
     upgrade.set_defaults(func=_cmd_upgrade_operator)
     down = sub.add_parser("down", help="delete a cluster and its state")
     down.add_argument("name")

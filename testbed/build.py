@@ -25,7 +25,7 @@ REQUIRED = (
     "kwokctl",
     "helm",
 )
-OPERATOR_VERSIONS = ("1.8", "1.10")
+OPERATOR_VERSIONS = ("1.8", "1.10", "2.0")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def operator_home(version: str) -> Path:
     reason = missing.read_text(encoding="utf-8").strip() if missing.exists() else "no reason recorded"
     raise TestbedError(
         f"the real RHDH operator {version} is not built: {reason}. The tests that need it cannot run "
-        "(set RHDH_OPERATOR_SRC to a folder holding the operator's source as 1.8/ and 1.10/, or "
+        "(set RHDH_OPERATOR_SRC to a folder holding the operator's source as 1.8/, 1.10/ and 2.0/, or "
         "give this machine a Go module proxy that serves github.com/redhat-developer/rhdh-operator)"
     )
 

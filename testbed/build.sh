@@ -5,11 +5,11 @@
 #   etcd                                                              (go.etcd.io/etcd/server/v3)
 #   kwok, kwokctl                                                     (sigs.k8s.io/kwok)
 #   helm                                                              (helm.sh/helm/v3)
-#   rhdh-operator-1.8, rhdh-operator-1.10   (github.com/redhat-developer/rhdh-operator, see below)
+#   rhdh-operator-1.8, -1.10, -2.0          (github.com/redhat-developer/rhdh-operator, see below)
 # Prints the bin folder on its last line.
 #
-# The RHDH operator's source comes from the folder named by RHDH_OPERATOR_SRC (holding 1.8/ and
-# 1.10/, each the operator's main module at the pinned commit), or else from the Go module at the
+# The RHDH operator's source comes from the folder named by RHDH_OPERATOR_SRC (holding 1.8/,
+# 1.10/ and 2.0/, each the operator's main module at the pinned commit), or else from the Go module at the
 # pinned commit where a module proxy serves it. An operator that cannot be built is reported, not
 # fatal: the clusters run without it, and the tests that need it fail naming what is missing
 # (Cluster.start_operator reads rhdh-operator-<version>.missing).
@@ -126,7 +126,7 @@ mkdir -p "$bin"
 hbin=$cache/helm-$HELM_VERSION/bin
 step "helm $HELM_VERSION" "$hbin/helm" build_helm "$hbin"
 obins=()
-for version in 1.8 1.10; do
+for version in 1.8 1.10 2.0; do
   var=RHDH_OPERATOR_${version//./_}_COMMIT
   commit=${!var}
   odir=$cache/rhdh-operator-$version-${commit:0:12}

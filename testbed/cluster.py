@@ -21,7 +21,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -529,7 +529,7 @@ class Cluster:
         return pid
 
     def operator_version(self) -> str | None:
-        """The release (1.8, 1.10) of the RHDH operator running for this cluster, None if none."""
+        """The release (1.8, 1.10, 2.0) of the RHDH operator running for this cluster, None if none."""
         pid = self._operator_pid()
         if pid is None:
             return None
@@ -545,13 +545,29 @@ class Cluster:
                 return int(port) + len(PORT_OPTIONS)
         raise TestbedError(f"cluster {self.name}: no kubeApiserverPort in its kwok.yaml")
 
-    def start_operator(self, version: str) -> None:
-        """Start the real RHDH operator ``version`` (1.8 or 1.10) for this cluster, out of cluster
+    def operator_related_images(self) -> dict[str, str]:
+        """The ``RELATED_IMAGE_*`` variables of this cluster's running RHDH operator (how OLM pins
+        the images it deploys, by digest or tag), empty when none runs."""
+        pid = self._operator_pid()
+        if pid is None:
+            return {}
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+        except OSError:
+            return {}
+        pairs = (item.partition("=") for item in environ if item.startswith("RELATED_IMAGE_"))
+        return {key: value for key, _sep, value in pairs}
+
+    def start_operator(self, version: str, related_images: Mapping[str, str] | None = None) -> None:
+        """Start the real RHDH operator ``version`` (1.8, 1.10 or 2.0) for this cluster, out of cluster
         as its README says: metrics off, probes on 127.0.0.1, no leader election, ``LOCALBIN``
-        holding a writable copy of its default-config and plugin-deps. Another version running
-        is stopped first (an operator upgrade). The operator decides once, at start, whether it
-        runs on OpenShift (route.openshift.io served): load the Route CRD before."""
-        if self.operator_version() == version:
+        holding a writable copy of its default-config and plugin-deps. ``related_images`` are the
+        ``RELATED_IMAGE_*`` variables an OLM install sets (``RELATED_IMAGE_backstage``: RHDH's image).
+        Another version, or the same with other images, is stopped first (an operator upgrade). The
+        operator decides once, at start, whether it runs on OpenShift (route.openshift.io served):
+        load the Route CRD before."""
+        related = dict(related_images or {})
+        if self.operator_version() == version and self.operator_related_images() == related:
             return
         home = operator_home(version)  # raises naming what is missing
         self.stop_operator()
@@ -563,7 +579,8 @@ class Cluster:
                 shutil.copytree(home / "config" / part, run_dir / part)
         binary = home / "bin" / f"{OPERATOR_PREFIX}{version}"
         port = self._operator_probe_port()
-        env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), LOCALBIN=str(run_dir))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_IMAGE_")}
+        env.update(related, KUBECONFIG=str(self.kubeconfig), LOCALBIN=str(run_dir))
         log = self.operator_log()
         with step(f"start rhdh-operator {version} for {self.name}"):
             with open(log, "ab") as out:

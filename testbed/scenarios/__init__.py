@@ -76,6 +76,8 @@ class Scenario:
     parts: tuple[Part, ...] = ()
     absent_crds: tuple[str, ...] = ()
     operator: str | None = None
+    #: The operator's RELATED_IMAGE_* variables, as an OLM install sets them (RHDH's image pinned).
+    operator_images: Mapping[str, str] = field(default_factory=dict)
     helm: HelmRelease | None = None
     rollouts: tuple[tuple[str, str, str], ...] = ()
 
@@ -139,7 +141,7 @@ def _rhdh_operator(
 ) -> Scenario:
     """The real RHDH operator ``release`` with its own Backstage CRD, and the user's CR and content.
     The Route CRD comes first: the operator decides at start whether it runs on OpenShift."""
-    api = {"1.8": "v1alpha4", "1.10": "v1alpha5"}[release]
+    api = {"1.8": "v1alpha4", "1.10": "v1alpha5", "2.0": "v1alpha5"}[release]
     parts = [Part("rhdh-operator-user.yaml")]
     if plugins_cm:
         parts.append(Part("rhdh-operator-plugins.yaml"))
@@ -234,6 +236,12 @@ _ALL = (
         "rhdh-operator-1.10",
         "the real RHDH 1.10 operator (lightspeed flavour on: lightspeed-core) with CR developer-hub (v1alpha5)",
         "1.10",
+    ),
+    _rhdh_operator(
+        "rhdh-operator-2.0",
+        "the real RHDH 2.0 operator (main at VERSION 2.0.0; default image rhdh:next, which names no release) "
+        "with CR developer-hub (v1alpha5); no ClusterServiceVersion",
+        "2.0",
     ),
     _rhdh_operator(
         "rhdh-operator-1.10-statefulset",
@@ -333,7 +341,7 @@ def load_one(cluster: Cluster, name: str) -> int:
         for obj in objs:
             written += kube.ensure(obj)
         if scenario.operator:
-            cluster.start_operator(scenario.operator)
+            cluster.start_operator(scenario.operator, scenario.operator_images)
         if scenario.helm:
             written += _helm_install(cluster, scenario.helm)
         for namespace, workload, kind in scenario.rollouts:
@@ -362,10 +370,11 @@ def _helm_install(cluster: Cluster, release: HelmRelease) -> int:
     return 1
 
 
-def upgrade_operator(cluster: Cluster, version: str) -> None:
+def upgrade_operator(cluster: Cluster, version: str, related_images: Mapping[str, str] | None = None) -> None:
     """Move the cluster's RHDH operator to ``version`` the way an operator upgrade does: that
-    version's Backstage CRD first, then its operator in place of the running one, which re-renders
-    every Backstage from the new defaults."""
+    version's Backstage CRD first, then its operator in place of the running one (with the
+    ``RELATED_IMAGE_*`` variables an OLM install gives it), which re-renders every Backstage from
+    the new defaults."""
     kube = cluster.kube()
     with step(f"upgrade the RHDH operator of {cluster.name} to {version}"):
         path = operator_home(version) / "config" / "backstages.crd.yaml"
@@ -373,7 +382,7 @@ def upgrade_operator(cluster: Cluster, version: str) -> None:
             kube.ensure(crd)
             name = crd["metadata"]["name"]
             wait_for(f"CRD {name}", lambda n=name: crd_established(kube, n), 60)
-        cluster.start_operator(version)
+        cluster.start_operator(version, related_images)
 
 
 def load(cluster: Cluster, *names: str) -> None:

@@ -148,6 +148,16 @@ def _check_rhdh_helm(cluster: Cluster, release: str) -> None:
     assert [s["metadata"]["name"] for s in secrets] == [f"sh.helm.release.v1.{release}.v1"]
 
 
+def _check_rhdh_operator_20(cluster: Cluster) -> None:
+    """The 2.0 operator renders the user's CR as 1.10 does, without a flavour switched on by default, from
+    its default image rhdh:next (a tag that names no release)."""
+    _check_rhdh_operator(cluster, "v1alpha5", True, False)
+    containers = {c["name"]: c for c in rendered.pod_spec(_workload(cluster, "Deployment", "backstage-developer-hub"))["containers"]}
+    assert containers["backstage-backend"]["image"] == "quay.io/rhdh-community/rhdh:next"
+    served = {v["name"] for v in _get(cluster, "crd", "backstages.rhdh.redhat.com")["spec"]["versions"] if v["served"]}
+    assert served == {"v1alpha4", "v1alpha5"}  # as 1.10's: the served versions tell the two apart no more
+
+
 RHOAI_2_25 = dict(
     release="OpenShift AI Self-Managed",
     version="2.25.0",
@@ -180,6 +190,7 @@ CHECKS = {
     "rhoai-no-kserve": lambda c: _check_rhoai(c, **RHOAI_2_25),
     "rhdh-operator-1.8": lambda c: _check_rhdh_operator(c, "v1alpha4", True, False),
     "rhdh-operator-1.10": lambda c: _check_rhdh_operator(c, "v1alpha5", True, True),
+    "rhdh-operator-2.0": lambda c: _check_rhdh_operator_20(c),
     "rhdh-operator-1.10-statefulset": lambda c: _check_rhdh_operator(c, "v1alpha5", True, True, "StatefulSet"),
     "rhdh-operator-1.8-no-plugins-cm": lambda c: _check_rhdh_operator(c, "v1alpha4", False, False),
     "rhdh-helm": lambda c: _check_rhdh_helm(c, "rhdh"),
