@@ -174,17 +174,32 @@ def helm_chart(mod, namespace: str, release: str) -> Optional[Tuple[str, str]]:
     return None
 
 
+def release_info(given: Optional[str], image: Any = None, csvs: Any = (), served: Any = None,
+                 chart: Any = None) -> Dict[str, Any]:
+    """The release facts of rhdh_info's result: ``rhdh_version`` (None when no source tells it, or when
+    the given release contradicts the cluster), ``rhdh_version_source`` (which source decided, or what
+    was read), ``rhdh_connector`` (the connector that release needs) and ``rhdh_version_error`` (the
+    refusal when the given release and the cluster's need different connectors)."""
+    try:
+        version, source = rules.detect_rhdh_version(given, image, csvs, served, chart)
+        error = None
+    except ConnectorError as err:
+        version, source, error = None, err.msg, str(err)
+    return {"rhdh_version": version, "rhdh_version_source": source, "rhdh_connector": rules.connector_of(version),
+            "rhdh_version_error": error}
+
+
 def _operator_info(mod, api_version: str, cr: Dict[str, Any], given: Optional[str] = None) -> Dict[str, Any]:
     name, namespace = cr["metadata"]["name"], cr["metadata"]["namespace"]
     app = (cr.get("spec") or {}).get("application") or {}
     workload = workload_of_cr(mod, cr)
     image = app.get("image") or _backend_image(workload)
-    rhdh_version, source = rules.detect_rhdh_version(given, image)
-    if rhdh_version is None:
+    csvs, served = (), None
+    if rules.rhdh_version_from(image=image) is None:
         # OLM installs pin the image by digest: the operator's CSV names the release, the served
-        # Backstage versions narrow it down (read only when needed).
-        rhdh_version, source = rules.detect_rhdh_version(
-            None, image, operator_csvs(mod, namespace), mod.served_versions(BACKSTAGE_GROUP))
+        # Backstage versions narrow it down where only one release serves them (read only when needed).
+        csvs, served = operator_csvs(mod, namespace), mod.served_versions(BACKSTAGE_GROUP)
+    release = release_info(given, image, csvs, served)
     return {
         "install_type": "operator",
         "namespace": namespace,
@@ -199,9 +214,8 @@ def _operator_info(mod, api_version: str, cr: Dict[str, Any], given: Optional[st
         "dynamic_plugins_configmap": app.get("dynamicPluginsConfigMapName"),
         "operator_plugins_configmap": "backstage-dynamic-plugins-" + name,
         "app_config_configmaps": [c.get("name") for c in (app.get("appConfig") or {}).get("configMaps") or []],
-        "rhdh_version": rhdh_version,
-        "rhdh_version_source": source,
         "helm_release": None,
+        **release
     }
 
 
@@ -245,9 +259,10 @@ def _helm_info(mod, namespace: str, name: Optional[str], given: Optional[str] = 
         if cm and "app-config" in cm:
             app_configs.append(cm)
     image = _backend_image(deployment)
-    rhdh_version, source = rules.detect_rhdh_version(given, image)
-    if rhdh_version is None:
-        rhdh_version, source = rules.detect_rhdh_version(None, image, chart=helm_chart(mod, namespace, release))
+    chart = None
+    if rules.rhdh_version_from(image=image) is None:
+        chart = helm_chart(mod, namespace, release)
+    found = release_info(given, image, chart=chart)
     return {
         "install_type": "helm",
         "namespace": namespace,
@@ -257,9 +272,8 @@ def _helm_info(mod, namespace: str, name: Optional[str], given: Optional[str] = 
         "dynamic_plugins_configmap": "{0}-dynamic-plugins".format(release),
         "operator_plugins_configmap": None,
         "app_config_configmaps": app_configs,
-        "rhdh_version": rhdh_version,
-        "rhdh_version_source": source,
         "helm_release": release,
+        **found
     }
 
 

@@ -172,17 +172,47 @@ def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
     return [v for v in verdicts if v["status"] == "fail"]
 
 
-#: The Backstage CRD versions each RHDH release serves (there is no conversion webhook between them).
-SERVED_BACKSTAGE_VERSIONS = {
-    "1.8": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"),
-    "1.9": ("v1alpha3", "v1alpha4", "v1alpha5"),
-    "1.10": ("v1alpha4", "v1alpha5"),
-}
+#: What differs per RHDH release, one row each (a new release is a new row): the connector it needs
+#: and the Backstage CRD versions its operator serves (there is no conversion webhook between them).
+#: RHDH 1.11 was renamed 2.0: from 2.0 on, the kserve-kubeflow-connector-backend plugin replaces the
+#: three sidecars, and the model-catalog plugin has no ``baseUrl`` any more (plugin 0.11).
+SIDECAR_CONNECTOR = "sidecar"
+PLUGIN_ONLY_CONNECTOR = "plugin-only"
+RELEASES = {
+    "1.8": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4")},
+    "1.9": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha3", "v1alpha4", "v1alpha5")},
+    "1.10": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
+    "2.0": {"connector": PLUGIN_ONLY_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
+}  # type: Dict[str, Dict[str, Any]]
+SERVED_BACKSTAGE_VERSIONS = {release: row["served"] for release, row in RELEASES.items()}
 #: Version lines of Red Hat's RHDH chart (``backstage`` from rhdh-chart) by RHDH release. The chart
-#: published on charts.openshift.io (``redhat-developer-hub``) follows the RHDH version itself.
+#: published on charts.openshift.io (``redhat-developer-hub``) follows the RHDH version itself. A line
+#: not listed here names no release: it is not guessed.
 RHDH_CHART_LINES = {(4, 5): "1.8"}
 FIRST_CONNECTOR_RHDH = (1, 8)
 _GIVEN_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
+_FIX_GIVE_VERSION = ("set rhoai_connector_rhdh_version to the RHDH release this cluster runs, quoted "
+                     "(e.g. '1.10'; the rhdh_version option of the modules)")
+
+
+def _release_key(version: Tuple[int, ...]) -> Tuple[int, int]:
+    return version[0], version[1]
+
+
+def connector_of(release: Optional[str]) -> Optional[str]:
+    """The connector an RHDH release needs (``sidecar`` or ``plugin-only``); None for no release.
+
+    A release missing from ``RELEASES`` is placed by its number: newer than the last sidecar release
+    means the plugin-only connector (RHDH 2.x), which is all that is known of releases to come."""
+    if not release:
+        return None
+    if release in RELEASES:
+        return RELEASES[release]["connector"]
+    version = parse_version(release)
+    last_sidecar = max(parse_version(r) for r, row in RELEASES.items() if row["connector"] == SIDECAR_CONNECTOR)
+    if version and _release_key(version) > _release_key(last_sidecar):
+        return PLUGIN_ONLY_CONNECTOR
+    return SIDECAR_CONNECTOR
 
 
 def normalize_rhdh_version(value: Any) -> Optional[str]:
@@ -213,76 +243,140 @@ def normalize_rhdh_version(value: Any) -> Optional[str]:
     return "{0}.{1}".format(major, minor)
 
 
+def _release_of(text: Any) -> Optional[str]:
+    """``major.minor`` of the first version number in ``text``, any major (1.10, 2.0, 3.1); None for none."""
+    version = parse_version(text)
+    return "{0}.{1}".format(version[0], version[1]) if version else None
+
+
 def rhdh_version_from(image: Any = None, chart: Any = None, csv: Any = None) -> Optional[str]:
-    """``"1.8"`` from an RHDH image tag (``rhdh-hub-rhel9:1.8``, ``rhdh:next-1.10``), the RHDH chart's
-    name-version (``backstage-4.5.16``, ``redhat-developer-hub-1.9.0``) or an operator CSV name
-    (``rhdh-operator.v1.8.2``); None when unknown. An image pinned by digest has no tag to read."""
+    """The release (``"1.8"``, ``"2.0"``) from an RHDH image tag (``rhdh-hub-rhel9:1.8``,
+    ``rhdh:next-1.10``, ``rhdh:2.0``), the RHDH chart's name-version (``backstage-4.5.16``,
+    ``redhat-developer-hub-2.0.0``) or an operator CSV name (``rhdh-operator.v2.0.0``); None when the
+    source names no release: an image pinned by digest has no tag, ``next`` or ``latest`` move from
+    release to release, and a ``backstage`` chart line not in ``RHDH_CHART_LINES`` is not guessed."""
     if image:
         tag = str(image).split("@", 1)[0].rpartition("/")[2].partition(":")[2]
-        version = parse_version(tag)
-        if version and version[0] == 1:
-            return "{0}.{1}".format(version[0], version[1])
+        release = _release_of(tag)
+        if release:
+            return release
     if chart:
         name, _sep, number = str(chart).rpartition("-")
         version = parse_version(number)
         if version and name == "backstage":
             return RHDH_CHART_LINES.get(version[:2])
-        if version and version[0] == 1:
-            return "{0}.{1}".format(version[0], version[1])
+        if version and name == "redhat-developer-hub":
+            return _release_of(number)
     if csv:
-        version = parse_version(csv)
-        if version and version[0] == 1:
-            return "{0}.{1}".format(version[0], version[1])
+        return _release_of(csv)
     return None
+
+
+def releases_serving(served: Any) -> List[str]:
+    """The RHDH releases whose Backstage CRD serves exactly ``served`` (v1alpha4+v1alpha5: 1.10 and 2.0)."""
+    have = set(served or [])
+    return [release for release, versions in SERVED_BACKSTAGE_VERSIONS.items() if have and have == set(versions)]
 
 
 def rhdh_version_from_served(served: Any) -> Optional[str]:
-    """The RHDH release whose Backstage CRD serves exactly ``served`` (e.g. v1alpha4+v1alpha5 -> 1.10)."""
-    have = set(served or [])
-    for release, versions in SERVED_BACKSTAGE_VERSIONS.items():
-        if have == set(versions):
-            return release
-    return None
+    """The one RHDH release whose Backstage CRD serves exactly ``served``; None when none or several do
+    (a set that fits two releases tells neither)."""
+    fits = releases_serving(served)
+    return fits[0] if len(fits) == 1 else None
+
+
+def _csv_releases(csvs: Any) -> List[Tuple[str, str]]:
+    """(release, "ClusterServiceVersion ns/name") of each RHDH operator CSV whose name has a version."""
+    out = []  # type: List[Tuple[str, str]]
+    for namespace, name in csvs or ():
+        release = rhdh_version_from(csv=name)
+        if release:
+            out.append((release, "ClusterServiceVersion {0}/{1}".format(namespace, name)))
+    return out
+
+
+def read_rhdh_version(image: Any = None, csvs: Any = (), served: Any = None,
+                      chart: Any = None) -> Tuple[Optional[str], str]:
+    """(release, the source that decided it) from what the cluster says, in order: the workload image's
+    tag, the RHDH operator's ClusterServiceVersion, the served Backstage versions (only when exactly one
+    release serves them), the RHDH chart's version (Helm). A source that cannot tell is no source: the
+    release is None when none tells it, and the text then lists what was read and why it did not tell.
+
+    ``csvs`` are ``(namespace, name)`` pairs; ``chart`` is ``(name-version, where)`` of the RHDH chart.
+    """
+    tried = []
+    if image:
+        release = rhdh_version_from(image=image)
+        if release:
+            return release, "the tag of image {0}".format(image)
+        tried.append("image {0} has no release tag".format(image))
+    found = _csv_releases(csvs)
+    if len({release for release, _where in found}) == 1:
+        return found[0][0], found[0][1]
+    if found:
+        tried.append("the RHDH operator's ClusterServiceVersions disagree ({0})".format(
+            ", ".join("{0} says {1}".format(where, release) for release, where in found)))
+    if served is not None:
+        fits = releases_serving(served)
+        listed = ", ".join(served) or "none"
+        if len(fits) == 1:
+            return fits[0], "the served Backstage versions ({0})".format(listed)
+        if not found:
+            tried.append("no RHDH operator ClusterServiceVersion readable")
+        if fits:
+            tried.append("the served Backstage versions {0} fit RHDH {1} alike".format(listed, " and ".join(fits)))
+        else:
+            tried.append("the served Backstage versions {0} fit no known release".format(listed))
+    if chart:
+        release = rhdh_version_from(chart=chart[0])
+        if release:
+            return release, "the RHDH chart {0} ({1})".format(chart[0], chart[1])
+        tried.append("chart {0} names no RHDH release this collection knows".format(chart[0]))
+    return None, "; ".join(tried) or "nothing to read it from"
 
 
 def detect_rhdh_version(given: Any = None, image: Any = None, csvs: Any = (), served: Any = None,
                         chart: Any = None) -> Tuple[Optional[str], str]:
-    """(release, the source that decided it), trying in order: the given version, the workload image's
-    tag, the RHDH operator's ClusterServiceVersion, the served Backstage versions, the RHDH chart's
-    version (Helm). The release is None when no source tells it; the source then lists what was tried.
+    """(release, where it came from): the given release (``rhoai_connector_rhdh_version``) where the
+    cluster's own sources agree with it or cannot tell, else what the cluster says (``read_rhdh_version``).
 
-    ``csvs`` are ``(namespace, name)`` pairs; ``chart`` is ``(name-version, where)`` of the RHDH chart.
+    The user's word stands over a source of the same connector (a mirrored image with a tag of its
+    own, say); a given release whose connector differs from the one the cluster's release needs is a
+    mistake that would install the wrong connector, so it is refused (ConnectorError naming both).
     """
     version = normalize_rhdh_version(given)
-    if version:
-        return version, "given (rhoai_connector_rhdh_version {0})".format(given)
-    tried = []
-    if image:
-        version = rhdh_version_from(image=image)
-        if version:
-            return version, "the tag of image {0}".format(image)
-        tried.append("image {0} has no release tag".format(image))
-    for namespace, name in csvs or ():
-        version = rhdh_version_from(csv=name)
-        if version:
-            return version, "ClusterServiceVersion {0}/{1}".format(namespace, name)
-    if served is not None:
-        version = rhdh_version_from_served(served)
-        if version:
-            return version, "the served Backstage versions ({0})".format(", ".join(served))
-        tried.append("no RHDH operator ClusterServiceVersion readable, and served Backstage versions {0} fit no "
-                     "known release".format(", ".join(served) or "none"))
-    if chart:
-        version = rhdh_version_from(chart=chart[0])
-        if version:
-            return version, "the RHDH chart {0} ({1})".format(chart[0], chart[1])
-        tried.append("chart {0} has no known RHDH release".format(chart[0]))
-    return None, "; ".join(tried) or "nothing to read it from"
+    read, source = read_rhdh_version(image, csvs, served, chart)
+    if not version:
+        return read, source
+    said = "given (rhoai_connector_rhdh_version {0})".format(given)
+    if read is None or read == version:
+        return version, said
+    if connector_of(read) != connector_of(version):
+        raise ConnectorError(
+            "rhoai_connector_rhdh_version says RHDH {0}, which takes the {1} connector, but {2} says RHDH {3}, "
+            "which takes the {4} connector".format(version, connector_of(version), source, read, connector_of(read)),
+            fix="leave rhoai_connector_rhdh_version empty to use the release the cluster names, or correct it "
+                "(or the source that is wrong)")
+    return version, "{0}; {1} says {2}".format(said, source, read)
 
 
 def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] = None,
                 source: Optional[str] = None) -> Dict[str, str]:
-    """The plugin tags for an RHDH release, or the explicit ones; a clear error when neither fits."""
+    """The plugin tags of the sidecar connector for an RHDH release, or the explicit ones; a clear
+    error when neither fits, and always for a release that needs the plugin-only connector (RHDH 2.x:
+    no tag makes the sidecar setup work there)."""
+    if not rhdh_version:
+        # tags alone do not say which connector the release needs: that is not guessed
+        raise ConnectorError(
+            "the RHDH release could not be told ({0})".format(source or "from the workload's image, the operator or the chart"),
+            fix=_FIX_GIVE_VERSION)
+    if connector_of(rhdh_version) == PLUGIN_ONLY_CONNECTOR:
+        raise ConnectorError(
+            "RHDH {0} ({1}) needs the plugin-only connector (the kserve-kubeflow-connector-backend plugin, no "
+            "sidecars), which this version of the collection does not install; the sidecar connector it installs "
+            "works on RHDH {2} to {3} only".format(rhdh_version, source or "given", SIDECAR_MODE_RHDH[0], SIDECAR_MODE_RHDH[-1]),
+            fix="leave this cluster out of the run until the collection supports RHDH 2.x; a sidecar connector "
+                "already installed here does not work on RHDH 2.x: remove it with rhoai_connector_state: absent")
     if explicit:
         missing = [name for name in CONNECTOR_PLUGINS if not explicit.get(name)]
         if missing:
@@ -294,17 +388,7 @@ def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] 
         return {name: explicit[name] for name in CONNECTOR_PLUGINS}
     if rhdh_version not in PLUGIN_TAGS:
         known = ", ".join(SIDECAR_MODE_RHDH)
-        version = parse_version(rhdh_version)
-        if version and version > parse_version(SIDECAR_MODE_RHDH[-1]):
-            why = ("RHDH {0} is newer than {1}, the last release the sidecar mode supports (newer plugins replace the "
-                   "sidecars with kserve-kubeflow-connector-backend, which this collection does not install yet)".format(
-                       rhdh_version, SIDECAR_MODE_RHDH[-1]))
-        elif rhdh_version:
-            why = "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known)
-        else:
-            why = "the RHDH version could not be told ({0})".format(source or "from the workload's image, the operator or the chart")
         raise ConnectorError(
-            why,
-            fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known),
-        )
+            "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known),
+            fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known))
     return dict(zip(CONNECTOR_PLUGINS, PLUGIN_TAGS[rhdh_version]))

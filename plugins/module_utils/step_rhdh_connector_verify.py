@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
@@ -17,6 +17,42 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import de
 
 def check(name, ok, msg, warn=False):
     return {"check": name, "status": "ok" if ok else ("warn" if warn else "fail"), "msg": msg}
+
+
+def read_release(mod, p):
+    """The release facts (rhdh_info's ``rhdh_version``, ``rhdh_version_source``, ``rhdh_version_error``):
+    ``p["release"]`` when the caller read them in this run (the role's preflight), else read now from the
+    same sources."""
+    if p["release"] is not None:
+        return p["release"]
+    info = rhdh.find(mod, p["namespace"], p["backstage"] or p["workload"], "operator" if p["backstage"] else "helm",
+                     p["rhdh_version"])
+    return {key: info.get(key) for key in ("rhdh_version", "rhdh_version_source", "rhdh_version_error")}
+
+
+def release_checks(mod, p):
+    """The RHDH release still takes the connector this collection installs (the sidecar connector): an
+    operator upgraded to RHDH 2.x after the install leaves sidecars that no longer work, and a release
+    no source can tell leaves the question open; both fail, naming what was read."""
+    release = read_release(mod, p)
+    version, source = release.get("rhdh_version"), release.get("rhdh_version_source")
+    if release.get("rhdh_version_error"):
+        return [check("release", False, release["rhdh_version_error"])]
+    if not version:
+        return [check("release", False, "the RHDH release could not be told ({0}), so whether the sidecar connector "
+                                        "fits it is unknown. Fix: set rhoai_connector_rhdh_version".format(source))]
+    connector = rules.connector_of(version)
+    if connector == rules.SIDECAR_CONNECTOR:
+        return [check("release", True, "RHDH {0} ({1}) takes the sidecar connector".format(version, source))]
+    live = mod.get("apps/v1", p["workload_kind"], p["workload"], p["namespace"])
+    left = [c.get("name") for c in rhdh.pod_spec(live).get("containers") or [] if c.get("name") in sc.SIDECAR_NAMES]
+    where = describe(p["workload_kind"], p["workload"], p["namespace"])
+    return [check("release", False, "RHDH {0} ({1}) needs the {2} connector, not the sidecar connector this version of "
+                                    "the collection installs{3}. Fix: remove it with rhoai_connector_state: absent; "
+                                    "this version of the collection does not install the {2} connector".format(
+                                        version, source, connector,
+                                        "; the sidecars {0} in {1} do not work there".format(", ".join(left), where)
+                                        if left else ""))]
 
 
 def workload_checks(mod, p):
@@ -173,7 +209,7 @@ def access_checks(mod, p):
 def run(mod):
     p = mod.params
     checks = []
-    for part in (workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks, storage_checks,
+    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks, storage_checks,
                  access_checks):
         checks.extend(part(mod, p))
     failed = [c for c in checks if c["status"] == "fail"]
@@ -186,6 +222,8 @@ ARGUMENT_SPEC = dict(
     workload=dict(type="str", required=True),
     backstage=dict(type="str"),
     backstage_api_version=dict(type="str"),
+    rhdh_version=dict(type="str"),
+    release=dict(type="dict"),
     expect_sidecars=dict(type="bool", default=True),
     plugins_configmap=dict(type="str"),
     plugins_key=dict(type="str", default="dynamic-plugins.yaml", no_log=False),

@@ -128,6 +128,8 @@ def run(mod):
     rules.normalize_rhdh_version(params["rhdh_version"])  # a bad version is refused before any request
     info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"], params["rhdh_version"])
     try:
+        if info["rhdh_version_error"]:
+            raise ConnectorError(info["rhdh_version_error"])
         info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"], info["rhdh_version_source"])
         info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], params["plugin_registry"])
     except ConnectorError as err:

@@ -41,6 +41,21 @@ options:
       - The C(Backstage) API version to read (C(rhdh.redhat.com/v1alpha5)), as M(rhdh.ai_connector.rhdh_info)
         returns it in C(backstage.api_version); empty - the newest served one, asked of the API server.
     type: str
+  rhdh_version:
+    description:
+      - The RHDH release the user gave (as M(rhdh.ai_connector.rhdh_info)'s O(rhdh.ai_connector.rhdh_info#module:rhdh_version)),
+        used when O(release) is not given and the release is read here.
+    type: str
+    version_added: 0.1.0
+  release:
+    description:
+      - The release facts M(rhdh.ai_connector.rhdh_info) read in this run - its C(rhdh_version), C(rhdh_version_source)
+        and C(rhdh_version_error) - so that they are not read twice; empty - read here from the same sources (the
+        workload's image tag, the RHDH operator's ClusterServiceVersion, the served Backstage versions, the RHDH chart).
+      - The check C(release) fails when that release needs another connector than the sidecar connector (RHDH 2.x, an
+        operator upgraded after the install), or when no source can tell it.
+    type: dict
+    version_added: 0.1.0
   expect_sidecars:
     description: Whether the sidecars should be there (false after a disable).
     type: bool

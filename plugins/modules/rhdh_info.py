@@ -39,6 +39,9 @@ options:
       - The RHDH release (C(1.8), C(1.9), C(1.10); C(1.8.2) counts as C(1.8); C(1.1), an unquoted 1.10, is refused)
         when it cannot be told from the workload's image tag, the RHDH operator's ClusterServiceVersion, the served
         Backstage versions (operator installs) or the RHDH chart's version (Helm installs).
+      - The cluster's own sources are still read. Where they name a release of the same connector, the given one
+        stands; where they name a release that needs another connector (RHDH 2.x against a given 1.10, say), the
+        release is refused naming both (RV(rhdh_version_error)).
     type: str
   plugin_tags:
     description:
@@ -156,14 +159,34 @@ app_config_configmaps:
   type: list
   elements: str
 rhdh_version:
-  description: The RHDH release (C(1.8)), or null when it could not be told.
+  description:
+    - The RHDH release (C(1.8), C(2.0)), or null when it could not be told.
+    - A source that cannot tell is no source. An image tag such as C(next) or C(latest), an image pinned by digest, served
+      Backstage versions that more than one release serves (v1alpha4 and v1alpha5 are RHDH 1.10 and 2.0 alike) and a
+      chart line this collection does not know decide nothing.
+    - Null also when O(rhdh_version) is given and the cluster's own sources name a release that needs another connector
+      (see RV(rhdh_version_error)).
   returned: always
   type: str
 rhdh_version_source:
   description: Which source decided RV(rhdh_version) (given, image tag, ClusterServiceVersion, served Backstage versions,
-    RHDH chart), or what was tried when none could.
+    RHDH chart), or what was read when none could.
   returned: always
   type: str
+rhdh_connector:
+  description:
+    - The connector the RHDH release needs, C(sidecar) (RHDH 1.8 to 1.10) or C(plugin-only) (RHDH 2.0 and later, which
+      this version of the collection refuses to install); null when the release is not known.
+  returned: always
+  type: str
+  version_added: 0.1.0
+rhdh_version_error:
+  description:
+    - Why the given O(rhdh_version) was refused, naming both sources, when the cluster names a release that needs another
+      connector; null otherwise.
+  returned: always
+  type: str
+  version_added: 0.1.0
 plugin_tags:
   description: The plugin tags for this RHDH, by plugin short name; null with O(plugin_tags) unset and the version unknown.
   returned: always

@@ -71,6 +71,14 @@ def test_odh_skips_rhoai_version_rules():
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9@sha256:abc", "chart": "backstage-2.6.1"}, None),
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:latest", "csv": "rhdh-operator.v1.10.1"}, "1.10"),
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:latest"}, None),
+    # every source reads any major version: RHDH 2.x is 2.x, not skipped
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9:2.0"}, "2.0"),
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9:2.1.3-17"}, "2.1"),
+    ({"csv": "rhdh-operator.v2.0.0"}, "2.0"),
+    ({"chart": "redhat-developer-hub-2.0.1"}, "2.0"),
+    # tags that move from release to release, and chart lines not known, name none
+    ({"image": "quay.io/rhdh-community/rhdh:next"}, None),
+    ({"image": "quay.io/rhdh-community/rhdh:next", "chart": "backstage-5.0.0"}, None),
 ])
 def test_rhdh_version_detection(kw, expected):
     assert rules.rhdh_version_from(**kw) == expected
@@ -112,10 +120,16 @@ SERVED_110 = ["v1alpha5", "v1alpha4"]
     # ... and without a readable CSV the served Backstage versions narrow it down
     ({"image": DIGEST, "served": SERVED_18}, "1.8", "the served Backstage versions"),
     ({"image": DIGEST, "served": SERVED_19}, "1.9", "the served Backstage versions"),
-    ({"image": DIGEST, "served": SERVED_110}, "1.10", "the served Backstage versions"),
-    # a tag that names the release comes first; a given version before everything
+    ({"image": DIGEST, "csvs": [("rhdh-operator", "rhdh-operator.v2.0.0")], "served": SERVED_110},
+     "2.0", "ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0"),
+    # a tag that names the release comes first; a given version stands over a source of the same connector
     ({"image": "quay.io/rhdh/rhdh-hub-rhel9:1.9", "csvs": [("ns", "rhdh-operator.v1.10.0")]}, "1.9", "the tag of image"),
-    ({"given": "1.10.1", "image": "quay.io/rhdh/rhdh-hub-rhel9:1.8"}, "1.10", "given (rhoai_connector_rhdh_version 1.10.1)"),
+    ({"image": "quay.io/rhdh/rhdh-hub-rhel9:2.0", "csvs": [("ns", "rhdh-operator.v1.10.0")]}, "2.0", "the tag of image"),
+    ({"given": "1.10.1", "image": "quay.io/rhdh/rhdh-hub-rhel9:1.8"}, "1.10",
+     "given (rhoai_connector_rhdh_version 1.10.1); the tag of image quay.io/rhdh/rhdh-hub-rhel9:1.8 says 1.8"),
+    # ... and where nothing else can tell, the user's word stands
+    ({"given": "1.10", "image": "quay.io/rhdh-community/rhdh:next", "served": SERVED_110}, "1.10",
+     "given (rhoai_connector_rhdh_version 1.10)"),
     # Helm: the RHDH chart's version
     ({"image": DIGEST, "chart": ("backstage-4.5.16", "Secret ai-rhdh/sh.helm.release.v1.rhdh.v1")}, "1.8",
      "the RHDH chart backstage-4.5.16 (Secret ai-rhdh/sh.helm.release.v1.rhdh.v1)"),
@@ -123,6 +137,57 @@ SERVED_110 = ["v1alpha5", "v1alpha4"]
 def test_rhdh_version_sources_in_order_and_which_decided(kw, version, source):
     found, said = rules.detect_rhdh_version(**kw)
     assert found == version and said.startswith(source), said
+
+
+def test_served_versions_that_two_releases_serve_decide_nothing():
+    # RHDH 1.10 and 2.0 both serve v1alpha4 and v1alpha5: reading 1.10 from them installed 1.10's connector on 2.0
+    assert rules.releases_serving(SERVED_110) == ["1.10", "2.0"]
+    found, said = rules.detect_rhdh_version(image="quay.io/rhdh-community/rhdh:next", served=SERVED_110)
+    assert found is None
+    assert said == ("image quay.io/rhdh-community/rhdh:next has no release tag; no RHDH operator ClusterServiceVersion "
+                    "readable; the served Backstage versions v1alpha5, v1alpha4 fit RHDH 1.10 and 2.0 alike")
+    with pytest.raises(ConnectorError) as err:
+        rules.plugin_tags(found, None, said)
+    assert "could not be told" in str(err.value) and "fit RHDH 1.10 and 2.0 alike" in str(err.value)
+    assert "Fix: set rhoai_connector_rhdh_version" in str(err.value)
+
+
+def test_csvs_that_disagree_decide_nothing():
+    csvs = [("rhdh-operator", "rhdh-operator.v1.10.2"), ("ai-rhdh", "rhdh-operator.v2.0.0")]
+    found, said = rules.detect_rhdh_version(image=DIGEST, csvs=csvs, served=SERVED_110)
+    assert found is None
+    assert "ClusterServiceVersions disagree (ClusterServiceVersion rhdh-operator/rhdh-operator.v1.10.2 says 1.10, " \
+           "ClusterServiceVersion ai-rhdh/rhdh-operator.v2.0.0 says 2.0)" in said
+
+
+def test_a_given_release_of_another_connector_than_the_clusters_is_refused_naming_both():
+    with pytest.raises(ConnectorError) as err:
+        rules.detect_rhdh_version("1.10", DIGEST, [("rhdh-operator", "rhdh-operator.v2.0.0")], SERVED_110)
+    msg = str(err.value)
+    assert "rhoai_connector_rhdh_version says RHDH 1.10, which takes the sidecar connector" in msg
+    assert "ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0 says RHDH 2.0, which takes the plugin-only" in msg
+    assert "Fix: leave rhoai_connector_rhdh_version empty" in msg
+
+
+def test_each_release_has_one_connector_and_the_sidecar_ones_have_plugin_tags():
+    for release, row in rules.RELEASES.items():
+        assert rules.connector_of(release) == row["connector"]
+        assert (release in rules.PLUGIN_TAGS) == (row["connector"] == rules.SIDECAR_CONNECTOR), release
+    # releases not in the table are placed by number: after the last sidecar release comes the plugin-only connector
+    assert rules.connector_of("2.3") == rules.connector_of("3.0") == rules.PLUGIN_ONLY_CONNECTOR
+    assert rules.connector_of(None) is None
+
+
+@pytest.mark.parametrize("version, source", [("2.0", "ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0"),
+                                             ("2.1", "the tag of image quay.io/rhdh/rhdh-hub-rhel9:2.1")])
+def test_rhdh_2_is_refused_as_needing_the_plugin_only_connector_even_with_tags_given(version, source):
+    explicit = {"catalog-backend-module-model-catalog": "t1", "catalog-techdoc-url-reader-backend": "t2"}
+    for tags in (None, explicit):
+        with pytest.raises(ConnectorError) as err:
+            rules.plugin_tags(version, tags, source)
+        msg = str(err.value)
+        assert msg.startswith("RHDH {0} ({1}) needs the plugin-only connector".format(version, source)), msg
+        assert "which this version of the collection does not install" in msg and "Fix:" in msg
 
 
 def test_no_source_tells_the_version_and_the_error_says_what_was_tried():
@@ -151,20 +216,24 @@ def test_plugin_tags_by_version_and_explicit():
     assert rules.plugin_tags("1.9") == {"catalog-backend-module-model-catalog": "bs_1.45.3__0.9.0",
                                         "catalog-techdoc-url-reader-backend": "bs_1.45.3__0.5.0"}
     explicit = {"catalog-backend-module-model-catalog": "t1", "catalog-techdoc-url-reader-backend": "t2"}
-    assert rules.plugin_tags(None, explicit) == explicit
+    assert rules.plugin_tags("1.10", explicit) == explicit
     with pytest.raises(ConnectorError, match="but not for catalog-techdoc-url-reader-backend"):
-        rules.plugin_tags(None, {"catalog-backend-module-model-catalog": "t1"})
+        rules.plugin_tags("1.10", {"catalog-backend-module-model-catalog": "t1"})
+    # tags alone do not tell which connector the release needs
+    with pytest.raises(ConnectorError, match="could not be told"):
+        rules.plugin_tags(None, explicit)
 
 
 @pytest.mark.parametrize("version, text", [
-    ("1.11", "newer than 1.10, the last release the sidecar mode supports"),
+    ("1.11", "RHDH 1.11 (given) needs the plugin-only connector"),
     ("1.7", "RHDH 1.7 has no known plugin tags"),
     (None, "could not be told"),
 ])
 def test_unknown_rhdh_version_says_which_variables_to_set(version, text):
     with pytest.raises(ConnectorError) as err:
         rules.plugin_tags(version)
-    assert text in str(err.value) and "rhoai_connector_rhdh_version" in str(err.value) and "rhoai_connector_plugin_tags" in str(err.value)
+    assert text in str(err.value) and "Fix:" in str(err.value)
+    assert "rhoai_connector_rhdh_version" in str(err.value) or "rhoai_connector_state: absent" in str(err.value)
 
 
 # plain objects (RBAC) -------------------------------------------------------------------------
