@@ -98,7 +98,7 @@ def plugin_checks(mod, p):
             out.append(check("plugin " + short, entry is None, "{0} {1} in {2}".format(short, "absent" if entry is None else "still present", where)))
         elif entry is None:
             out.append(check("plugin " + short, False, "{0} missing from {1}".format(short, where)))
-        elif entry["package"] != package:
+        elif entry["package"] != package and p["check_tags"]:
             out.append(check("plugin " + short, False, "{0} in {1} has tag {2}, expected {3}".format(
                 short, where, entry["package"].split(":")[-1].split("!")[0], package.split(":")[-1].split("!")[0])))
         else:
@@ -228,6 +228,7 @@ ARGUMENT_SPEC = dict(
     plugins_configmap=dict(type="str"),
     plugins_key=dict(type="str", default="dynamic-plugins.yaml", no_log=False),
     packages=dict(type="list", elements="str", default=[]),
+    check_tags=dict(type="bool", default=True),
     expect_plugins=dict(type="str", choices=["enabled", "disabled", "absent"], default="enabled"),
     app_config_configmap=dict(type="str"),
     app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),

@@ -72,6 +72,13 @@ options:
     type: list
     elements: str
     default: []
+  check_tags:
+    description:
+      - Whether each plugin entry must carry the tag of O(packages); false checks only that the plugins are there
+        and enabled or disabled (the role, where no tags fit the RHDH release).
+    type: bool
+    default: true
+    version_added: 0.1.0
   expect_plugins:
     description: C(enabled), C(disabled) or C(absent).
     type: str
