@@ -331,6 +331,93 @@ def app_config_refs(configmaps: Optional[List[Dict[str, Any]]], name: str, state
     return [r for r in refs if not (isinstance(r, dict) and r.get("name") == name)]
 
 
+#: Pod annotation naming the model registries the pod was started with. The normalizer looks for
+#: registries only when it starts, so a change of the set must restart it: the annotation changes the
+#: pod template with the set, and with it only, which rolls the pod out once.
+REGISTRIES_ANNOTATION = "rhdh.ai-connector/registries"
+
+
+def registry_names(names: Optional[Iterable[Any]]) -> List[str]:
+    """The registry names of ``names``: sorted, each once, blanks dropped."""
+    return sorted({str(n).strip() for n in names or [] if str(n).strip()})
+
+
+def registries_annotation(names: Optional[Iterable[Any]]) -> str:
+    """The value of the registries annotation: the names sorted, comma-separated (readable in
+    ``kubectl describe``). The same set gives the same value, in whatever order it was given."""
+    return ",".join(registry_names(names))
+
+
+def registries_in(value: Optional[str]) -> List[str]:
+    """The registry names an annotation value holds (none for a missing annotation)."""
+    return registry_names(str(value).split(",")) if value else []
+
+
+def registries_diff(before: Optional[str], after: Optional[str]) -> str:
+    """What changed between two values of the registries annotation (None: no annotation), as
+    ``+ team-b, - registry-prod``: the names added, then those removed, each sorted; empty when the
+    two hold the same set."""
+    old, new = set(registries_in(before)), set(registries_in(after))
+    return ", ".join(["+ " + n for n in sorted(new - old)] + ["- " + n for n in sorted(old - new)])
+
+
+def rollout_reason(before: Optional[List[Dict[str, Any]]], after: Optional[List[Dict[str, Any]]],
+                   registries_before: Optional[str], registries_after: Optional[str], other: Iterable[str] = ()) -> str:
+    """Why the pod template changed, so that the pod rolls out (empty: it did not change), from the
+    connector's sidecars before and after, the registries annotation before and after (None: none)
+    and ``other`` reasons (app-config, plugins). The registries count only while the sidecars stay:
+    a pod that gets them (or loses them) rolls out for that, and its normalizer starts afresh."""
+    parts = []
+    if after and not before:
+        parts.append("sidecars added")
+    elif before and not after:
+        parts.append("sidecars removed")
+    elif before != after:
+        parts.append("sidecars updated")
+    if registries_before != registries_after:
+        if before and after:
+            diff = registries_diff(registries_before, registries_after)
+            parts.append("registries changed: " + diff if diff else "registries recorded: none")
+        elif not parts:
+            parts.append("pod annotation {0} {1}".format(REGISTRIES_ANNOTATION, "removed" if registries_after is None else "set"))
+    parts.extend(r for r in other if r)
+    return "; ".join(parts)
+
+
+def pod_annotations_of_patch(patch: Any) -> Dict[str, Any]:
+    """The pod template annotations of a ``spec.deployment.patch`` (empty when it has none)."""
+    found = _find(patch, "spec", "template", "metadata", "annotations")
+    return found if isinstance(found, dict) else {}
+
+
+def set_patch_annotation(patch: Optional[Dict[str, Any]], key: str, value: Optional[str], where: str) -> Dict[str, Any]:
+    """A new ``spec.deployment.patch`` whose pod template has annotation ``key`` set to ``value``, or
+    removed (``value`` None). The user's annotations and the rest of the patch are kept; a removal
+    drops the mappings it leaves empty, so that a patch without the annotation is given back as it was."""
+    result = copy.deepcopy(patch) if patch is not None else {}
+    if not isinstance(result, dict):
+        raise ConnectorError(
+            "{0}: spec.deployment.patch must be a mapping, found a {1}".format(where, type(result).__name__),
+            fix="make spec.deployment.patch a Deployment fragment (a mapping); nothing was changed",
+        )
+    path = ("spec", "template", "metadata", "annotations")
+    for depth in range(1, len(path) + 1):
+        node = _find(result, *path[:depth])
+        if node is not None and not isinstance(node, dict):
+            raise ConnectorError(
+                "{0}: spec.deployment.patch.{1} must be a mapping, found a {2}".format(where, ".".join(path[:depth]), type(node).__name__),
+                fix="make it a mapping; nothing was changed",
+            )
+    if value is not None:
+        _dig(result, *path)[key] = value
+        return result
+    annotations = _find(result, *path)
+    if annotations is not None and key in annotations:
+        del annotations[key]
+        _prune(result, path)
+    return result
+
+
 def helm_extra_app_configs(pod_spec: Dict[str, Any]) -> List[Dict[str, str]]:
     """The ``upstream.backstage.extraAppConfig`` entries a chart-rendered pod holds, in ``--config``
     order: each backstage-backend file ``<working dir>/<filename>`` mounted with subPath
@@ -354,7 +441,8 @@ def helm_extra_app_configs(pod_spec: Dict[str, Any]) -> List[Dict[str, str]]:
 
 def helm_values(containers: List[Dict[str, Any]], app_config_configmap: Optional[str] = None,
                 app_config_key: str = "app-config.rhoai-connector.yaml",
-                extra_app_configs: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
+                extra_app_configs: Optional[List[Dict[str, str]]] = None,
+                pod_annotations: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """The chart values that make the sidecars (and the app-config file) survive ``helm upgrade``.
 
     ``containers`` is the whole ``extraContainers`` list (Helm replaces lists): the pod's other
@@ -364,8 +452,12 @@ def helm_values(containers: List[Dict[str, Any]], app_config_configmap: Optional
     helm_app_config_wiring() patches the live Deployment (volume named after the ConfigMap, file
     ``<working dir>/<filename>`` mounted with subPath ``<filename>``, ``--config`` that file), so
     ``helm upgrade -f`` these values leaves one mount and one ``--config`` of the file.
+    ``pod_annotations`` (the registries annotation) go to ``podAnnotations``, a mapping Helm merges
+    with the chart's own (its ``checksum/dynamic-plugins``) and the user's.
     """
     backstage = {"extraContainers": copy.deepcopy(containers)}  # type: Dict[str, Any]
+    if pod_annotations:
+        backstage["podAnnotations"] = dict(pod_annotations)
     entries = [dict(e) for e in extra_app_configs or []]
     if app_config_configmap:
         mine = {"configMapRef": app_config_configmap, "filename": app_config_key}

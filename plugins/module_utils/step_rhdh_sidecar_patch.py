@@ -94,8 +94,22 @@ def _prune(obj, *path):
             del node[path[depth - 1]]
 
 
+def wanted_registries(p):
+    """The value the registries annotation must have: the names (state present, ``registries`` given),
+    None to remove it (state absent), or False to leave it as it is (``registries`` not given)."""
+    if p["state"] != "present":
+        return None
+    return False if p["registries"] is None else sc.registries_annotation(p["registries"])
+
+
+def connector_containers(containers):
+    """The connector's containers among ``containers``, by name."""
+    return {c["name"]: c for c in containers or [] if isinstance(c, dict) and sc.is_connector_container(c)}
+
+
 def run_operator(mod, p, sidecars):
     ns, name, state = p["namespace"], p["backstage"], p["state"]
+    where_cr = "Backstage {0}/{1}".format(ns, name)
     api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
     cr = mod.get(api_version, "Backstage", name, ns) if api_version else None
     if cr is None:
@@ -104,14 +118,17 @@ def run_operator(mod, p, sidecars):
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
     check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p["metrics_port"], state,
               (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
-    changes = []
+    registries = wanted_registries(p)
 
     def mutate(obj):
         spec = obj.setdefault("spec", {})
         deployment = spec.setdefault("deployment", {})
         if not isinstance(deployment, dict):
             raise ConnectorError("Backstage {0}/{1}: spec.deployment must be a mapping".format(ns, name), fix="correct spec.deployment")
-        deployment["patch"] = sc.apply_operator_patch(deployment.get("patch"), sidecars, state, "Backstage {0}/{1}".format(ns, name))
+        patch = sc.apply_operator_patch(deployment.get("patch"), sidecars, state, where_cr)
+        if registries is not False:
+            patch = sc.set_patch_annotation(patch, sc.REGISTRIES_ANNOTATION, registries, where_cr)
+        deployment["patch"] = patch
         _prune(obj, "spec", "deployment", "patch")
         if p["app_config_configmap"]:
             app = spec.setdefault("application", {})
@@ -122,19 +139,46 @@ def run_operator(mod, p, sidecars):
 
     update = mod.update(api_version, "Backstage", name, ns, mutate)
     before_spec, after_spec = update["before"].get("spec") or {}, update["after"].get("spec") or {}
-    if update["changed"]:
+    before_patch = (before_spec.get("deployment") or {}).get("patch") if isinstance(before_spec.get("deployment"), dict) else None
+    after_patch = (after_spec.get("deployment") or {}).get("patch")
+    ours_before = connector_containers(patch_containers(update["before"]))
+    ours_after = connector_containers(patch_containers(update["after"]))
+    reg_before = sc.pod_annotations_of_patch(before_patch).get(sc.REGISTRIES_ANNOTATION)
+    reg_after = sc.pod_annotations_of_patch(after_patch).get(sc.REGISTRIES_ANNOTATION)
+    app_before = (before_spec.get("application") or {}).get("appConfig")
+    app_after = (after_spec.get("application") or {}).get("appConfig")
+    changes, other = [], []
+    if ours_before != ours_after:
         changes.append("{0} the sidecars {1} spec.deployment.patch of Backstage {2}/{3}".format(
-            "put" if state == "present" else "removed", "in" if state == "present" else "from", ns, name))
-        if p["app_config_configmap"]:
-            changes.append("{0} app-config ConfigMap {1}".format("registered" if state == "present" else "unregistered", p["app_config_configmap"]))
+            "put" if ours_after else "removed", "in" if ours_after else "from", ns, name))
+    if reg_before != reg_after:
+        changes.append(registries_change(reg_before, reg_after))
+    if app_before != app_after:
+        what = "registered" if state == "present" else "unregistered"
+        changes.append("{0} app-config ConfigMap {1}".format(what, p["app_config_configmap"]))
+        other.append("app-config {0}".format(what))
+    if update["changed"] and not changes:
+        changes.append("updated spec.deployment.patch of Backstage {0}/{1}".format(ns, name))
+    reason = sc.rollout_reason(list(ours_before.values()), list(ours_after.values()), reg_before, reg_after, other) \
+        if update["changed"] else ""
     result = dict(changed=update["changed"], install_type="operator", changes=changes, helm_values={},
-                  workload={"kind": (workload or {}).get("kind", "Deployment"), "name": "backstage-" + name})
+                  workload={"kind": (workload or {}).get("kind", "Deployment"), "name": "backstage-" + name},
+                  rollout_reason=reason)
     if update["changed"]:
         result.update(diff_of(
-            {"deployment": before_spec.get("deployment"), "appConfig": (before_spec.get("application") or {}).get("appConfig")},
-            {"deployment": after_spec.get("deployment"), "appConfig": (after_spec.get("application") or {}).get("appConfig")}, mod))
-    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state, sidecars))
+            {"deployment": before_spec.get("deployment"), "appConfig": app_before},
+            {"deployment": after_spec.get("deployment"), "appConfig": app_after}, mod))
+    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state, sidecars,
+                               registries))
     return result
+
+
+def registries_change(before, after):
+    """The change line of the registries annotation: what changed in the set, or its removal."""
+    if after is None:
+        return "removed pod annotation {0}".format(sc.REGISTRIES_ANNOTATION)
+    diff = sc.registries_diff(before, after)
+    return "registries changed: {0} (pod annotation {1})".format(diff or "none", sc.REGISTRIES_ANNOTATION)
 
 
 def helm_patch(p, live, sidecars):
@@ -169,14 +213,21 @@ def helm_patch(p, live, sidecars):
                 volumes.extend(wiring["volumes"])
             changes.append("unmounted app-config ConfigMap {0}".format(p["app_config_configmap"]))
     annotations = {}
-    live_annotations = ((live["spec"]["template"].get("metadata") or {}).get("annotations") or {})
+    live_annotations = template_annotations(live)
     for key, value in (p["pod_annotations"] or {}).items():
+        if key == sc.REGISTRIES_ANNOTATION:
+            continue
         if state == "present" and live_annotations.get(key) != str(value):
             annotations[key] = str(value)
         elif state == "absent" and key in live_annotations:
             annotations[key] = None
     if annotations:
-        changes.append("set pod annotations {0}".format(", ".join(sorted(annotations))))
+        changes.append("{0} pod annotations {1}".format("set" if state == "present" else "removed", ", ".join(sorted(annotations))))
+    registries = wanted_registries(p)
+    if registries is not False and live_annotations.get(sc.REGISTRIES_ANNOTATION) != registries:
+        if registries is not None or sc.REGISTRIES_ANNOTATION in live_annotations:
+            annotations[sc.REGISTRIES_ANNOTATION] = registries
+            changes.append(registries_change(live_annotations.get(sc.REGISTRIES_ANNOTATION), registries))
     if not changes:
         return None, []
     template = {"spec": {}}
@@ -195,6 +246,12 @@ def helm_patch(p, live, sidecars):
     if annotations:
         template["metadata"] = {"annotations": annotations}
     return {"metadata": {"resourceVersion": live["metadata"]["resourceVersion"]}, "spec": {"template": template}}, changes
+
+
+def template_annotations(workload):
+    """The pod template annotations of a Deployment or StatefulSet (empty when it has none)."""
+    template = ((workload or {}).get("spec") or {}).get("template") or {}
+    return (template.get("metadata") or {}).get("annotations") or {}
 
 
 def run_helm(mod, p, sidecars):
@@ -223,23 +280,41 @@ def run_helm(mod, p, sidecars):
         raise ConnectorError("{0} kept changing while it was being patched".format(where), fix="run again")
     foreign = [c for c in rhdh.pod_spec(after).get("containers") or []
                if c.get("name") not in sc.SIDECAR_NAMES and c.get("name") != sc.BACKEND_CONTAINER]
+    registries = wanted_registries(p)
     values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"],
-                            sc.helm_extra_app_configs(rhdh.pod_spec(after))) if state == "present" else {}
+                            sc.helm_extra_app_configs(rhdh.pod_spec(after)),
+                            {sc.REGISTRIES_ANNOTATION: registries} if registries not in (None, False) else None) \
+        if state == "present" else {}
+    reason = ""
+    if patch is not None:
+        reg_key = sc.REGISTRIES_ANNOTATION
+        others = [key for key in (p["pod_annotations"] or {}) if key != reg_key
+                  and template_annotations(live).get(key) != template_annotations(after).get(key)]
+        other = (["pod annotations {0} {1}".format(", ".join(sorted(others)), "changed" if state == "present" else "removed")]
+                 if others else [])
+        if any(line.startswith(("mounted app-config", "unmounted app-config")) for line in changes):
+            other.insert(0, "app-config {0}".format("mounted" if state == "present" else "unmounted"))
+        reason = sc.rollout_reason(list(connector_containers(pod.get("containers")).values()),
+                                   list(connector_containers(rhdh.pod_spec(after).get("containers")).values()),
+                                   template_annotations(live).get(reg_key), template_annotations(after).get(reg_key), other)
     result = dict(changed=patch is not None, install_type="helm", changes=changes, helm_values=values,
-                  workload={"kind": "Deployment", "name": name},
+                  workload={"kind": "Deployment", "name": name}, rollout_reason=reason,
                   containers=[c["name"] for c in rhdh.pod_spec(after).get("containers") or []])
     if patch is not None:
-        result.update(diff_of({"containers": pod.get("containers")}, {"containers": rhdh.pod_spec(after).get("containers")}, mod))
+        result.update(diff_of({"containers": pod.get("containers"), "annotations": template_annotations(live)},
+                              {"containers": rhdh.pod_spec(after).get("containers"), "annotations": template_annotations(after)},
+                              mod))
     if p["values_file"] and state == "present":
         result.update(write_values(mod, p["values_file"], values))
-    result.update(wait_rollout(mod, p, "Deployment", name, ns, state, sidecars))
+    result.update(wait_rollout(mod, p, "Deployment", name, ns, state, sidecars, registries))
     return result
 
 
 HELM_VALUES_HEADER = (
     "# Chart values that keep the RHOAI connector through `helm upgrade`.\n"
     "# Helm replaces lists instead of merging them: extraContainers and extraAppConfig hold every\n"
-    "# entry found on the Deployment. Give this file after your own: helm upgrade -f yours -f this.\n"
+    "# entry found on the Deployment (podAnnotations, a mapping, is merged with yours and the chart's).\n"
+    "# Give this file after your own: helm upgrade -f yours -f this.\n"
 )
 
 
@@ -257,11 +332,29 @@ def write_values(mod, path, values):
     return {"values_file": path, "changed": True}
 
 
-def wait_rollout(mod, p, kind, name, ns, state, sidecars):
+def annotation_missing(workload, registries):
+    """What the workload's pod template lacks of the registries annotation (None: nothing): an
+    operator renders it from the custom resource a moment after the write. ``registries`` as
+    wanted_registries() gives it (False: not managed)."""
+    if workload is None or registries is False:
+        return None
+    found = template_annotations(workload).get(sc.REGISTRIES_ANNOTATION)
+    if registries is None:
+        return "the pod template still has annotation {0}".format(sc.REGISTRIES_ANNOTATION) if found is not None else None
+    if found != registries:
+        return "the pod template does not have annotation {0}: {1} yet".format(sc.REGISTRIES_ANNOTATION, registries)
+    return None
+
+
+def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False):
     if not p["wait"] or mod.check_mode:
         return {"rolled_out": False}
-    missing = mod.wait_until(lambda: rhdh.rollout_missing(mod.get("apps/v1", kind, name, ns), state, sidecars),
-                             p["wait_timeout"])
+
+    def missing_now():
+        live = mod.get("apps/v1", kind, name, ns)
+        return annotation_missing(live, registries) or rhdh.rollout_missing(live, state, sidecars)
+
+    missing = mod.wait_until(missing_now, p["wait_timeout"])
     if missing is not None:
         raise ConnectorError(
             "{0} did not roll out within {1} s: {2}".format(describe(kind, name, ns), p["wait_timeout"], missing),
@@ -293,6 +386,7 @@ ARGUMENT_SPEC = dict(
     app_config_configmap=dict(type="str"),
     app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
     pod_annotations=dict(type="dict", default={}),
+    registries=dict(type="list", elements="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     values_file=dict(type="path"),
     wait=dict(type="bool", default=False),

@@ -27,6 +27,10 @@ description:
   - Optionally registers an app-config ConfigMap with RHDH in the same write
     (C(spec.application.appConfig.configMaps), or a mounted file and C(--config) argument on Helm installs).
   - Refuses, naming the container, when another container of the pod already declares a port the sidecars need.
+  - With O(registries), records the model registries the pod is started with in the pod template annotation
+    C(rhdh.ai-connector/registries) (the names sorted, comma-separated). The C(rhoai-normalizer) sidecar looks for
+    registries only when it starts, so a change of the set changes the annotation and the pod rolls out once;
+    the same set writes nothing. O(state=absent) removes the annotation. The pod's other annotations are kept.
 author:
   - RHDH AI connector maintainers (!UNKNOWN)
 options:
@@ -98,8 +102,22 @@ options:
         so that a change rolls the pod as the chart's own checksum annotation would.
     type: dict
     default: {}
+  registries:
+    description:
+      - Names of the model registries the connector is granted (what M(rhdh.ai_connector.rhdh_connector_rbac) binds), in any order.
+      - They are recorded in the pod template annotation C(rhdh.ai-connector/registries) (operator installs - through
+        C(spec.deployment.patch.spec.template.metadata.annotations) of the C(Backstage) resource; Helm installs - on the
+        Deployment and, in RV(helm_values), in C(upstream.backstage.podAnnotations)). When the set changes, the
+        annotation changes and the pod rolls out, so that the normalizer sees the registries added and stops asking
+        those removed. An empty list records no registry.
+      - Not given - the annotation is left as it is.
+    type: list
+    elements: str
+    version_added: 0.1.0
   state:
-    description: Whether the sidecars (and the app-config registration) are present or absent.
+    description:
+      - Whether the sidecars (and the app-config registration) are present or absent.
+      - C(absent) also removes the registries annotation (see O(registries)).
     type: str
     choices: [present, absent]
     default: present
@@ -125,7 +143,9 @@ attributes:
     details: The write is sent as a server-side dry run; no wait.
   diff_mode:
     support: full
-    details: The diff shows C(spec.deployment.patch) and the app-config list (operator), or the pod's containers (Helm).
+    details: >-
+      The diff shows C(spec.deployment.patch) (the registries annotation included) and the app-config list (operator),
+      or the pod's containers and pod template annotations (Helm).
 """
 
 EXAMPLES = r"""
@@ -142,6 +162,19 @@ EXAMPLES = r"""
     deployment: rhdh-developer-hub
     image_registry: mirror.example.com/redhat-ai-dev
     values_file: "{{ playbook_dir }}/rhdh-connector-values.yaml"
+
+- name: Roll the pod out when the set of model registries changes (the normalizer finds registries only at start)
+  rhdh.ai_connector.rhdh_sidecar_patch:
+    namespace: ai-rhdh
+    backstage: developer-hub
+    registries: [registry-prod, team-b]
+    wait: true
+  register: sidecars
+
+- name: Say why the pod rolled out
+  ansible.builtin.debug:
+    msg: "{{ sidecars.rollout_reason }}"
+  when: sidecars.rollout_reason | length > 0
 """
 
 RETURN = r"""
@@ -164,9 +197,20 @@ changes:
   type: list
   elements: str
 helm_values:
-  description: Chart values (C(upstream.backstage.extraContainers), C(extraAppConfig)) that make the change survive C(helm upgrade).
+  description:
+    - Chart values (C(upstream.backstage.extraContainers), C(extraAppConfig), and with O(registries)
+      C(podAnnotations)) that make the change survive C(helm upgrade).
   returned: always
   type: dict
+rollout_reason:
+  description:
+    - Why the pod template changed, so that the pod rolls out (in check mode - would roll out); empty when it does not.
+    - Reasons are joined by C(; ), for example C(sidecars added), C(sidecars updated), C(app-config registered),
+      C(registries changed: + team-b, - registry-prod).
+  returned: always
+  type: str
+  sample: "registries changed: + team-b"
+  version_added: 0.1.0
 rolled_out:
   description: Whether the workload was seen rolled out with the change (with O(wait)).
   returned: always
