@@ -20,7 +20,8 @@ REFUSED = "Preflight refused, nothing was changed: "
 
 def step_changes(results, order=None, helm_values_file=""):
     # type: (Dict[str, Any], Optional[List[str]], str) -> List[Dict[str, Any]]
-    """``[{step, changes}]`` of the steps that changed something, in ``order`` (default: connect's)."""
+    """``[{step, changes}]`` of the steps that changed something, in ``order`` (default: connect's); a
+    step that rolled RHDH's pod out also has ``rollout_reason``."""
     out = []
     for step in order or CONNECT_ORDER:
         result = results.get(step) or {}
@@ -33,7 +34,10 @@ def step_changes(results, order=None, helm_values_file=""):
         else:
             lines = ["{0} {1}".format(r["object"], r["action"]) for r in result.get("results") or []
                      if r["action"] not in ("unchanged", "kept", "absent")]
-        out.append({"step": step, "changes": lines})
+        entry = {"step": step, "changes": lines}
+        if result.get("rollout_reason"):  # the sidecar step rolled the pod out (or would): why
+            entry["rollout_reason"] = result["rollout_reason"]
+        out.append(entry)
     return out
 
 

@@ -56,18 +56,34 @@ def rhdh_line(rhdh: Dict[str, Any]) -> Optional[str]:
                 "RHDH version unknown ({0}): {1}".format(where, rhdh.get("plugin_tags_error") or rhdh.get("rhdh_version_source")))
 
 
+def rollout_lines(changes: Optional[List[Any]], check_mode: bool) -> List[str]:
+    """One line per step that rolled RHDH's pod out (or would, in check mode), saying why: the
+    ``rollout_reason`` the sidecar step returns (a change of the registries among the reasons: the
+    normalizer looks for registries only when it starts)."""
+    out = []
+    for step in changes or []:
+        reason = step.get("rollout_reason") if isinstance(step, dict) else None
+        if reason:
+            why = " (the normalizer looks for registries only when it starts)" if "registries changed" in reason else ""
+            out.append(line("would change" if check_mode else "ok",
+                            "RHDH's pod {0}: {1}{2}".format("would roll out" if check_mode else "rolled out", reason, why)))
+    return out
+
+
 def report_lines(verdicts: Optional[List[Dict[str, Any]]], rhdh: Optional[Dict[str, Any]],
                  checks: Optional[List[Dict[str, Any]]], check_mode: bool = False,
                  changes: Optional[List[Any]] = None) -> List[str]:
     """The report: preflight verdicts, the RHDH found, then the verify checks (permissions summed up).
 
     ``changes`` are the changes the run made, or in check mode would make: with some, a failed check
-    in check mode is what the run would create or change, not a failure.
+    in check mode is what the run would create or change, not a failure; a step that rolled the pod
+    out adds a line saying why (rollout_lines()).
     """
     out = [line(v.get("status", ""), v.get("msg", "")) for v in verdicts or []]
     found = rhdh_line(rhdh or {})
     if found:
         out.append(found)
+    out.extend(rollout_lines(changes, check_mode))
     planned = check_mode and bool(changes)
     access = []  # type: List[Dict[str, Any]]
     for check in checks or []:
