@@ -197,7 +197,7 @@ def test_errors_name_refused_credentials_and_a_missing_namespace(helm):
 
 
 # ----- an operator install (OLM pins the image by digest) -------------------------------------------------------
-def test_operator_version_from_the_csv_then_the_served_versions(module_cluster_factory):
+def test_operator_version_from_the_csv_not_from_served_versions_two_releases_share(module_cluster_factory):
     cluster = module_cluster_factory("rhoai-2.25", "rhdh-operator-1.10")
     # as OLM installs run it: the backend image pinned by digest (set through the CR: the operator owns the Deployment)
     cluster.kubectl("patch", "backstage", "developer-hub", "-n", NS, "--type", "merge", "-p", json.dumps(
@@ -209,9 +209,11 @@ def test_operator_version_from_the_csv_then_the_served_versions(module_cluster_f
         time.sleep(0.5)
     else:
         pytest.fail("the operator did not render the digest-pinned image into Deployment backstage-developer-hub")
+    # the served Backstage versions (v1alpha4, v1alpha5) are 1.10's and 2.0's alike: they tell nothing
     served = run_module("rhdh_info", {"namespace": NS}, cluster.kubeconfig)
-    assert served["rhdh_version"] == "1.10", served
-    assert served["rhdh_version_source"].startswith("the served Backstage versions"), served["rhdh_version_source"]
+    assert served["rhdh_version"] is None and served["plugin_tags"] is None, served
+    assert "fit RHDH 1.10 and 2.0 alike" in served["rhdh_version_source"], served["rhdh_version_source"]
+    assert "Fix: set rhoai_connector_rhdh_version" in served["plugin_tags_error"], served["plugin_tags_error"]
     cluster.kubectl("create", "namespace", "rhdh-operator", check=False)
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump({
         "apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
