@@ -50,6 +50,8 @@ def rhdh_line(rhdh: Dict[str, Any]) -> Optional[str]:
     workload = rhdh.get("workload") or {}
     where = "{0} install, {1}".format(rhdh["install_type"], "{0} {1}/{2}".format(
         workload.get("kind"), rhdh.get("namespace"), workload.get("name")) if workload else rhdh.get("name"))
+    if rhdh.get("rhdh_version") and rhdh.get("plugin_tags_error"):  # a release the connector cannot be installed on
+        return line("fail", "RHDH {0} ({1}): {2}".format(rhdh["rhdh_version"], where, rhdh["plugin_tags_error"]))
     if rhdh.get("rhdh_version"):
         return line("ok", "RHDH {0} ({1}); version from {2}".format(rhdh["rhdh_version"], where, rhdh.get("rhdh_version_source")))
     return line("fail" if rhdh.get("plugin_tags") is None else "warn",

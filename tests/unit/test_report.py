@@ -31,6 +31,20 @@ def test_lines_are_status_and_message_and_say_where_the_rhdh_version_came_from()
     assert not any("{'check'" in line for line in lines)
 
 
+def test_an_rhdh_release_the_connector_cannot_be_installed_on_is_a_failed_line_saying_why():
+    refused = dict(RHDH, rhdh_version="2.0", plugin_tags=None,
+                   rhdh_version_source="ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0",
+                   plugin_tags_error="RHDH 2.0 (ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0) needs the "
+                                     "plugin-only connector. Fix: leave this cluster out.")
+    (found,) = report_lines([], refused, [])
+    assert found.startswith("FAIL ") and "RHDH 2.0 (operator install, Deployment ai-rhdh/backstage-developer-hub): " \
+        "RHDH 2.0 (ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0) needs the plugin-only connector" in found
+    unknown = dict(RHDH, rhdh_version=None, plugin_tags=None, rhdh_version_source="image x:next has no release tag",
+                   plugin_tags_error="the RHDH release could not be told (image x:next has no release tag)")
+    (found,) = report_lines([], unknown, [])
+    assert found.startswith("FAIL ") and "RHDH version unknown" in found and "could not be told" in found
+
+
 def test_the_permission_checks_make_one_line_naming_only_the_missing_ones():
     checks = list(PERMISSIONS)
     assert report_lines([], {}, checks) == ["OK  {0}: all 21 permissions allowed (SubjectAccessReview)".format(SA)]
