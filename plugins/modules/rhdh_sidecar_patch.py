@@ -205,8 +205,8 @@ helm_values:
 rollout_reason:
   description:
     - Why the pod template changed, so that the pod rolls out (in check mode - would roll out); empty when it does not.
-    - Reasons are joined by C(; ), for example C(sidecars added), C(sidecars updated), C(app-config registered),
-      C(registries changed: + team-b, - registry-prod).
+    - "Reasons are joined by C(; ), for example C(sidecars added), C(sidecars updated), C(app-config registered),
+      C(registries changed: + team-b, - registry-prod)."
   returned: always
   type: str
   sample: "registries changed: + team-b"
