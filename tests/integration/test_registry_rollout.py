@@ -6,10 +6,10 @@ On the real RHDH operator 1.10 (scenario rhdh-operator-1.10) and on the real RHD
 type: the install records the two registries in the pod template annotation
 ``rhdh.ai-connector/registries``; a third ModelRegistry gets its RoleBinding and, once, a new
 ReplicaSet (check mode says so first and changes nothing); a re-run writes nothing; a ModelRegistry
-deleted, or left out by ``registries``, loses its binding and rolls the pod; the uninstall leaves no
-annotation. A pod annotation of the user's own is kept throughout. What is asserted is what the
-cluster renders: the Deployment's pod template and its ReplicaSets (the operator renders the
-Deployment from the Backstage CR).
+deleted, or left out by ``registries``, loses its binding and rolls the pod; disabled (Helm) and the
+uninstall (operator) remove the annotation, and the uninstall leaves none. A pod annotation of the
+user's own is kept throughout. What is asserted is what the cluster renders: the Deployment's pod
+template and its ReplicaSets (the operator renders the Deployment from the Backstage CR).
 """
 
 from __future__ import annotations
@@ -186,7 +186,14 @@ def test_a_registry_left_out_counts_as_removed(install):
     assert_rolled_once_to(install, before, "team-b")
 
 
-def test_the_uninstall_leaves_no_annotation_and_the_users_own(install):
+def test_disabled_and_the_uninstall_remove_the_annotation_and_keep_the_users_own(install):
+    if install.kind == "helm":  # disabled removes it with the sidecars; on operator installs that removal
+        # (state absent of the sidecar step, through the CR) is the uninstall's, below
+        result = connector(install, state="disabled")
+        reason = rollout_reason(result)  # the pod loses its normalizer: the registries are no reason of their own
+        assert reason.startswith("sidecars removed") and "registries" not in reason, result["changes"]
+        annotations = install.template_annotations()
+        assert KEY not in annotations and annotations.get(USERS_KEY) == USERS_VALUE, annotations
     connector(install, state="absent")
     install.wait_rolled_out()
     annotations = install.template_annotations()
