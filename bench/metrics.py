@@ -230,14 +230,11 @@ def cpu_floor(cpu_seconds: float, cores: int) -> float:
 # ----- the minimum a no-op needs, per step -----
 # The role's module tasks in their order (tasks/*.yml); each sends rhdh.ai_connector/<module>.
 STEPS = (
-    "rhoai_info",
     "rhdh_info",
     "rhdh_connector_rbac",
-    "rhdh_connector_token",
     "rhdh_dynamic_plugins",
     "rhdh_app_config",
     "rhdh_sidecar_patch",
-    "rhdh_connector_objects",
     "rhdh_connector_verify",
 )
 VERIFY_STEP = "rhdh_connector_verify"
@@ -253,7 +250,7 @@ def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
     version, the workload, the plugin ConfigMap, the registries): they ask no discovery again. A step
     that reads less cannot know that nothing differs; one that reads more wastes requests."""
     out: dict[str, list[tuple[str, int]]] = {
-        "rhoai_info": [
+        "rhdh_info": [
             ("GET /apis/<group> of DataScienceCluster, DSCInitialization, ModelRegistry, Route, dashboard "
              "(opendatahub.io), OLM (which are served, and in which version)", 6),
             ("GET /apis/serving.kserve.io/v1beta1 (KServe serves InferenceServices)", 1),
@@ -263,13 +260,11 @@ def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
             ("LIST the registries' Routes (each registry reachable; the model catalog's Route among them)", 1),
             ("LIST Role in the registries namespace (each registry's registry-user Role exists)", 1),
             ("GET OdhDashboardConfig (registry and catalog switched on in the dashboard)", 1),
-            ("LIST ClusterServiceVersion (the operator's version)", 1),
-        ],
-        "rhdh_info": [
+            ("LIST ClusterServiceVersion (the RHOAI operator's version)", 1),
             ("GET /apis/rhdh.redhat.com (the served Backstage versions: later steps write through the newest)", 1),
             ("LIST Backstage in the RHDH namespace (the CR: its patch, the plugin ConfigMap it names)", 1),
-            ("GET the rendered Deployment (RHDH's version; containers, ports, volumes, mounts for the clash "
-             "checks)", 1),
+            ("GET the rendered Deployment (RHDH's release from its image tag; containers, ports, volumes, mounts "
+             "for the clash checks)", 1),
             ("GET the user's dynamic-plugins ConfigMap (it parses)", 1),
         ],
         "rhdh_connector_rbac": [
@@ -278,9 +273,8 @@ def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
              f"and the stale ones to prune; its items answer the reads of the {registries} registry bindings and "
              "of the connector's own RoleBinding, which carries the label too)", 1),
             ("GET the guide's RoleBinding rhdh-rhoai-dashboard-permissions (migrate_legacy: replaced when found)", 1),
-        ],
-        "rhdh_connector_token": [
-            ("GET the token Secret (exists, token filled in)", 1),
+            ("GET the token Secret (exists, token filled in; the ServiceAccount was read above)", 1),
+            ("GET the 6 objects of the guide's older rhdh-rhoai-bridge names (removed when found)", 6),
         ],
         "rhdh_dynamic_plugins": [
             ("GET the Backstage CR (names the plugin ConfigMap; backstage_api_version given: no discovery)", 1),
@@ -293,9 +287,6 @@ def step_minimum(registries: int, access_reviews: int, user_app_configs: int,
             ("GET the Backstage CR (compare the sidecars and the app-config reference in its patch)", 1),
             ("GET the rendered Deployment (the sidecars as written, rolled out: in a no-op this read is also "
              "the rollout poll's only one)", 1),
-        ],
-        "rhdh_connector_objects": [
-            ("GET the 6 objects of the guide's older rhdh-rhoai-bridge names (removed when found)", 6),
         ],
     }
     if verify:

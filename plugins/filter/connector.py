@@ -9,12 +9,13 @@ __metaclass__ = type
 
 from typing import Any, Dict, List, Optional
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs, rbac, report, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs, report, rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
-#: The role's steps that write, in the order they run.
-CONNECT_ORDER = ("rbac", "token", "dynamic_plugins", "app_config", "sidecars", "legacy", "helm_values")
-UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "token", "rbac", "storage_cache")
+#: The role's steps that write, in the order they run (the RBAC step also does the token and the
+#: clean-up of the guide's older objects).
+CONNECT_ORDER = ("rbac", "dynamic_plugins", "app_config", "sidecars", "helm_values")
+UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "rbac", "storage_cache")
 REFUSED = "Preflight refused, nothing was changed: "
 
 
@@ -72,12 +73,6 @@ def report_lines(verdicts, rhdh, checks, check_mode=False, changes=None):
     return report.report_lines(verdicts, rhdh, checks, bool(check_mode), changes)
 
 
-def legacy_objects(name, namespace):
-    # type: (str, str) -> List[Dict[str, Any]]
-    """The objects of the guide's first edition (``rhdh-rhoai-bridge``), for removal."""
-    return rbac.legacy_objects(name, namespace)
-
-
 class FilterModule(object):
     def filters(self):
         return {
@@ -85,5 +80,4 @@ class FilterModule(object):
             "refusal": refusal,
             "input_problems": input_problems,
             "report_lines": report_lines,
-            "legacy_objects": legacy_objects,
         }

@@ -7,36 +7,35 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from typing import Any, Dict, Optional
+
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import yaml_text
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
-    LABELS,
-    describe,
-    diff_of,
-    ensure_labels,
-    owned,
-)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, StepResult, describe, diff, ensure_labels, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 
-def run(mod):
-    p = mod.params
-    ns, name, key, state = p["namespace"], p["configmap"], p["key"], p["state"]
+def ensure_app_config(svc: K8sService, *, namespace: str, configmap: str, key: str, provider_id: str, base_url: str,
+                      state: str, labels: Optional[Dict[str, str]]) -> StepResult:
+    """The provider's ``baseUrl`` entry in ``configmap`` (created, owned by the collection, when missing);
+    ``absent`` removes the entry, and the ConfigMap when the collection made it and nothing else is left."""
+    ns, name = namespace, configmap
     where = "{0} key {1}".format(describe("ConfigMap", name, ns), key)
-    result = dict(changed=False, created=False, deleted=False, changes=[], configmap=name)
-    live = mod.get("v1", "ConfigMap", name, ns)
+    result = StepResult(created=False, deleted=False, configmap=name)
+    live = svc.get("v1", "ConfigMap", name, ns)
     if live is None:
         if state == "absent":
             return result
-        doc = {}
-        changes = ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
+        doc = {}  # type: Dict[str, Any]
+        changes = ac.ensure_base_url(doc, provider_id, base_url, state, where)
         body = {"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **p["labels"])),
+                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **(labels or {}))),
                 "data": {key: yaml_text.dump(doc)}}
-        mod.create("v1", "ConfigMap", body)
-        result.update(changed=True, created=True, changes=changes, **diff_of({}, yaml_text.plain(doc), mod))
-        return result
+        svc.create("v1", "ConfigMap", body)
+        return StepResult(changed=True, changes=changes, diff=diff({}, yaml_text.plain(doc)), created=True,
+                          deleted=False, configmap=name)
 
-    outcome = {}
+    outcome = {}  # type: Dict[str, Any]
 
     def mutate(obj):
         data = dict(obj.get("data") or {})
@@ -51,7 +50,7 @@ def run(mod):
         text = data.get(key, "")
         doc = ac.validate(yaml_text.load(text, where), where)
         before = yaml_text.plain(doc)
-        changes = moved + ac.ensure_base_url(doc, p["provider_id"], p["base_url"], state, where)
+        changes = moved + ac.ensure_base_url(doc, provider_id, base_url, state, where)
         outcome.update(changes=changes, before=before, after=yaml_text.plain(doc))
         if not changes:
             return None
@@ -59,15 +58,16 @@ def run(mod):
         obj["data"] = data
         return obj
 
-    update = mod.update("v1", "ConfigMap", name, ns, mutate)
-    result.update(changed=update["changed"], changes=outcome["changes"])
+    update = svc.update("v1", "ConfigMap", name, ns, mutate)
+    result.changed, result.changes = update["changed"], list(outcome["changes"])
     if update["changed"]:
-        result.update(diff_of(outcome["before"], outcome["after"], mod))
+        result.diff = diff(outcome["before"], outcome["after"])
     after = update["after"] or live
     others = [k for k, v in (after.get("data") or {}).items() if k != key and str(v).strip()] + list(after.get("binaryData") or {})
     if state == "absent" and owned(live) and not outcome["after"] and not others:
-        mod.delete("v1", "ConfigMap", name, ns)
-        result.update(changed=True, deleted=True)
+        svc.delete("v1", "ConfigMap", name, ns)
+        result.changed = True
+        result.values["deleted"] = True
     return result
 
 

@@ -13,34 +13,42 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, diff, ensure_labels, owned
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import diff_of, ensure_labels, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
+
+CHANGED = ("created", "recreated", "updated", "adopted", "deleted", "released")
 
 
-def run(mod):
-    p = mod.params
-    results, before_all, after_all = [], {}, {}
-    for definition in p["definitions"]:
+def apply(svc: K8sService, *, definitions: List[Dict[str, Any]], labels: Optional[Dict[str, str]], state: str,
+          only_owned: bool) -> StepResult:
+    """Each of ``definitions`` made to exist as defined (``present``) or removed (``absent``: with
+    ``only_owned``, only what the collection created; an adopted object gets its labels back)."""
+    labels = labels or {}
+    results, before_all, after_all = [], {}, {}  # type: List[Dict[str, str]], Dict[str, Any], Dict[str, Any]
+    for definition in definitions:
         if not definition.get("apiVersion") or not definition.get("kind") or not (definition.get("metadata") or {}).get("name"):
             raise ConnectorError("a definition lacks apiVersion, kind or metadata.name: {0}".format(definition),
                                  fix="give every definition apiVersion, kind and metadata.name")
-        desired = dict(definition, metadata=ensure_labels(definition["metadata"], p["labels"]))
+        desired = dict(definition, metadata=ensure_labels(definition["metadata"], labels))
         meta = desired["metadata"]
         key = objects.key_of(desired)
-        live = mod.get(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
-        if p["state"] == "absent":
+        live = svc.get(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
+        if state == "absent":
             if live is None:
                 action = "absent"
-            elif p["only_owned"] and not owned(live):
+            elif only_owned and not owned(live):
                 action = "kept"
-            elif p["only_owned"] and objects.adopted(live):
-                update = mod.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
+            elif only_owned and objects.adopted(live):
+                update = svc.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
                                     objects.released)
                 action = "released"
                 before_all[key], after_all[key] = live, update["after"]
             else:
-                mod.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
+                svc.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
                 action = "deleted"
                 before_all[key] = live
             results.append({"object": key, "action": action})
@@ -53,23 +61,21 @@ def run(mod):
                 objects.ADOPTED_ANNOTATION: record}))
         action = objects.plan(live, desired)
         if action == "create":
-            mod.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
+            svc.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
         elif action == "recreate":
-            mod.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
-            mod.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
+            svc.delete(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
+            svc.create(desired["apiVersion"], desired["kind"], objects.clean_for_create(desired))
         elif action == "update":
-            mod.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
+            svc.update(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"),
                        lambda obj, d=desired: objects.desired_body(obj, d))
         if action != "none":
             before_all[key] = live
             after_all[key] = desired
         done = {"create": "created", "recreate": "recreated", "update": "updated", "none": "unchanged"}[action]
         results.append({"object": key, "action": "adopted" if adopting and action != "none" else done})
-    changed = any(r["action"] in ("created", "recreated", "updated", "adopted", "deleted", "released") for r in results)
-    out = dict(changed=changed, results=results)
-    if changed:
-        out.update(diff_of(before_all, after_all, mod))
-    return out
+    changes = ["{0} {1}".format(r["object"], r["action"]) for r in results if r["action"] in CHANGED]
+    return StepResult(changed=bool(changes), changes=changes, diff=diff(before_all, after_all) if changes else None,
+                      results=results)
 
 
 ARGUMENT_SPEC = dict(

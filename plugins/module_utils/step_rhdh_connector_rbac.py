@@ -1,107 +1,114 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to rhdh.ai_connector
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module rhdh_connector_rbac's work: the connector's ServiceAccount, ClusterRole/Binding, Role/Binding
-and one RoleBinding per model registry; stale registry bindings pruned; the guide's group-wide
-binding reported (and replaced with ``migrate_legacy``). ``state=absent`` removes them all."""
+"""Module rhdh_connector_rbac's work, the RBAC step of the role: the connector's ServiceAccount,
+ClusterRole/Binding, Role/Binding and one RoleBinding per model registry; stale registry bindings
+pruned; the guide's group-wide binding reported (and replaced with ``migrate_legacy``); the
+ServiceAccount's token Secret, waited for until filled in; the objects of the guide's older names
+removed. ``state=absent`` removes them all. One process does it all: the token and the clean-up are
+called as functions of the same service (their reads shared), not as modules of their own."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rules
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_objects as objects_step
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, MANAGED_BY, StepResult, describe, owned
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, MANAGED_BY, StepModule, describe, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_connector_objects import apply
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_connector_token import ensure_token
 
 
-def apply_objects(mod, definitions, state="present", labels=None, only_owned=True):
-    # type: (Any, List[Dict[str, Any]], str, Dict[str, str] | None, bool) -> Dict[str, Any]
-    """Step rhdh_connector_objects on ``definitions``, in this module's process."""
-    return objects_step.run(StepModule(mod, dict(definitions=definitions, labels=labels or {}, state=state,
-                                                 only_owned=only_owned)))
-
-
-def labelled_bindings(mod, registries_namespace):
+def labelled_bindings(svc: K8sService, registries_namespace: Optional[str]) -> List[Dict[str, Any]]:
     """The collection's RoleBindings by its label, in every namespace: the registries, their
     namespace or RHOAI itself may be gone. An identity that may list RoleBindings only in the
     registries' namespace is asked there."""
     selector = "app.kubernetes.io/managed-by=" + MANAGED_BY
     try:
-        return mod.list(rbac.RBAC, "RoleBinding", None, label_selector=selector)
+        return svc.list(rbac.RBAC, "RoleBinding", None, label_selector=selector)
     except ConnectorError:
         if not registries_namespace:
             raise
-        return mod.list(rbac.RBAC, "RoleBinding", registries_namespace, label_selector=selector)
+        return svc.list(rbac.RBAC, "RoleBinding", registries_namespace, label_selector=selector)
 
 
-def guide_binding(mod, p, desired, out):
-    """Report the guide's group-wide registry binding; with ``migrate_legacy``, replace it by the
+def guide_binding(svc: K8sService, namespace: str, registries_namespace: Optional[str], desired: List[Dict[str, Any]],
+                  replace_it: bool, out: StepResult) -> None:
+    """Report the guide's group-wide registry binding; with ``replace_it``, replace it by the
     connector's own bindings (deleted once those bind the same Role)."""
-    ns = p["registries_namespace"]
-    live = mod.get(rbac.RBAC, "RoleBinding", rbac.GUIDE_REGISTRY_BINDING, ns) if ns else None
-    if not rbac.group_wide_binding(live, p["namespace"], MANAGED_BY):
+    live = svc.get(rbac.RBAC, "RoleBinding", rbac.GUIDE_REGISTRY_BINDING, registries_namespace) if registries_namespace else None
+    if not rbac.group_wide_binding(live, namespace, MANAGED_BY):
         return
     role = live["roleRef"]["name"]
-    where = describe("RoleBinding", rbac.GUIDE_REGISTRY_BINDING, ns)
-    replace = (p["migrate_legacy"] and p["registry_subject"] == "serviceaccount"
-               and role in {d["roleRef"]["name"] for d in desired})
-    out["guide_binding"] = {"object": where, "role": role, "replaced": bool(replace)}
+    where = describe("RoleBinding", rbac.GUIDE_REGISTRY_BINDING, registries_namespace)
+    replace = replace_it and role in {d["roleRef"]["name"] for d in desired}
+    out.values["guide_binding"] = {"object": where, "role": role, "replaced": bool(replace)}
     message = "{0} (the guide's) grants Role {1} to every ServiceAccount of namespace {2} (Group {3})".format(
-        where, role, p["namespace"], rbac.namespace_group(p["namespace"]))
+        where, role, namespace, rbac.namespace_group(namespace))
     if replace:
-        mod.module.warn(message + "; it was replaced by the connector's binding for its own ServiceAccount (migrate_legacy)")
-        merge(out, apply_objects(mod, rbac.bare([live]), state="absent", only_owned=False))
+        out.warnings.append(message + "; it was replaced by the connector's binding for its own ServiceAccount (migrate_legacy)")
+        merge(out, apply(svc, definitions=rbac.bare([live]), labels=None, state="absent", only_owned=False))
     else:
-        mod.module.warn(message + "; the connector does not need it: delete it, or run with migrate_legacy "
-                        "and registry_subject serviceaccount to have it replaced by least-privilege bindings")
+        out.warnings.append(message + "; the connector does not need it: delete it, or run with migrate_legacy "
+                            "and registry_subject serviceaccount to have it replaced by least-privilege bindings")
 
 
-def merge(out, more):
-    # type: (Dict[str, Any], Dict[str, Any]) -> None
-    """Add the results (and diff) of another objects step to ``out``."""
-    out["results"] += more["results"]
-    if more.get("diff"):
-        diff = out.setdefault("diff", {"before": {}, "after": {}})
-        diff["before"].update(more["diff"]["before"])
-        diff["after"].update(more["diff"]["after"])
+def merge(out: StepResult, more: StepResult) -> None:
+    """Add the results, changes and diff of another objects step to ``out``."""
+    out.values["results"] += more.values["results"]
+    out.changes += more.changes
+    out.changed = out.changed or more.changed
+    if more.diff:
+        diff = out.diff = out.diff or {"before": {}, "after": {}}
+        diff["before"].update(more.diff["before"])
+        diff["after"].update(more.diff["after"])
 
 
-def run(mod):
-    p = mod.params
-    ns = p["namespace"]
-    prefix = rules.registry_binding_prefix(p["registry_rolebinding"], p["platform"])
-    own = rbac.connector_objects(ns, p["service_account"], p["cluster_role"], p["role"], p["cluster_rules"],
-                                 p["namespace_rules"], p["gitops_sync_wave"] or "")
-    bindings = rbac.registry_bindings(ns, p["service_account"], prefix, p["registries"], p["registries_namespace"],
-                                      p["registry_subject"])
-    if p["state"] == "absent":
+def ensure_rbac(svc: K8sService, *, namespace: str, state: str, service_account: str, cluster_role: str, role: str,
+                cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
+                gitops_sync_wave: Optional[str], registries: List[str], registries_namespace: Optional[str],
+                registry_subject: str, registry_rolebinding: str, platform: str, migrate_legacy: bool,
+                labels: Dict[str, str], token_secret: Optional[str], wait_timeout: int,
+                legacy_name: Optional[str]) -> StepResult:
+    """The RBAC step: see the module's description. ``token_secret`` empty leaves the token alone;
+    ``legacy_name`` empty (or ``migrate_legacy`` off) leaves the objects of the guide's older names."""
+    prefix = rules.registry_binding_prefix(registry_rolebinding, platform)
+    own = rbac.connector_objects(namespace, service_account, cluster_role, role, cluster_rules, namespace_rules,
+                                 gitops_sync_wave or "")
+    bindings = rbac.registry_bindings(namespace, service_account, prefix, registries, registries_namespace, registry_subject)
+    labels = dict(LABELS, **(labels or {}))
+    if state == "absent":
+        out = StepResult(results=[], earlier_install=False)
+        if token_secret:
+            out.nest("token", ensure_token(svc, namespace=namespace, name=token_secret, service_account=service_account,
+                                           labels=labels, state="absent", wait_timeout=wait_timeout))
         # Every registry binding of the collection, found by its label: also those of registries that
         # are gone, and when RHOAI itself is gone (no DataScienceCluster, no ModelRegistry CRD).
-        stale = rbac.stale_registry_bindings(labelled_bindings(mod, p["registries_namespace"]), [], ns)
-        out = apply_objects(mod, stale + rbac.bare(own), state="absent")
-        return finish(out, earlier_install=False)
-    service_account = mod.get("v1", "ServiceAccount", p["service_account"], ns)
+        stale = rbac.stale_registry_bindings(labelled_bindings(svc, registries_namespace), [], namespace)
+        merge(out, apply(svc, definitions=stale + rbac.bare(own), labels=None, state="absent", only_owned=True))
+        return out
+    live_account = svc.get("v1", "ServiceAccount", service_account, namespace)
     # An install by a version that kept no record of the plugin entries it found: its entries are its own.
-    earlier_install = owned(service_account) and not objects.adopted(service_account)
+    earlier_install = owned(live_account) and not objects.adopted(live_account)
     # The labelled list comes first: it also answers the reads of the labelled RoleBindings that exist
     # (the registry bindings and the connector's own), so the comparison below sends no GET for them.
-    stale = rbac.stale_registry_bindings(labelled_bindings(mod, p["registries_namespace"]), bindings, ns)
-    out = apply_objects(mod, own + bindings, labels=dict(LABELS, **(p["labels"] or {})))
+    stale = rbac.stale_registry_bindings(labelled_bindings(svc, registries_namespace), bindings, namespace)
+    out = StepResult(results=[], earlier_install=earlier_install)
+    merge(out, apply(svc, definitions=own + bindings, labels=labels, state="present", only_owned=True))
     if stale:
-        merge(out, apply_objects(mod, stale, state="absent"))
-    guide_binding(mod, p, bindings, out)
-    return finish(out, earlier_install=earlier_install)
-
-
-def finish(out, earlier_install):
-    # type: (Dict[str, Any], bool) -> Dict[str, Any]
-    changes = ["{0} {1}".format(r["object"], r["action"]) for r in out["results"]
-               if r["action"] not in ("unchanged", "kept", "absent")]
-    return dict(out, changed=bool(changes), changes=changes, earlier_install=earlier_install)
+        merge(out, apply(svc, definitions=stale, labels=None, state="absent", only_owned=True))
+    guide_binding(svc, namespace, registries_namespace, bindings, migrate_legacy and registry_subject == "serviceaccount", out)
+    if token_secret:
+        out.nest("token", ensure_token(svc, namespace=namespace, name=token_secret, service_account=service_account,
+                                       labels=labels, state="present", wait_timeout=wait_timeout))
+    if migrate_legacy and legacy_name:
+        # Objects of the guide's first edition: nothing of the connector uses them any more.
+        out.nest("legacy", apply(svc, definitions=rbac.legacy_objects(legacy_name, namespace), labels=None,
+                                 state="absent", only_owned=False))
+    return out
 
 
 ARGUMENT_SPEC = dict(
@@ -120,5 +127,8 @@ ARGUMENT_SPEC = dict(
     platform=dict(type="str", default="rhoai"),
     migrate_legacy=dict(type="bool", default=True),
     labels=dict(type="dict", default={}),
+    token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
+    wait_timeout=dict(type="int", default=60),
+    legacy_name=dict(type="str", default="rhdh-rhoai-bridge"),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -7,13 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from typing import Any, Dict, Optional
+
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, StepResult, describe, ensure_labels, owned
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
-    LABELS,
-    describe,
-    ensure_labels,
-    owned,
-)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 SA_ANNOTATION = "kubernetes.io/service-account.name"
@@ -24,47 +22,52 @@ def filled(secret):
     return bool(data.get("token")) and bool(data.get("ca.crt"))
 
 
-def run(mod):
-    p = mod.params
-    ns, name = p["namespace"], p["name"]
-    where = describe("Secret", name, ns)
-    live = mod.get("v1", "Secret", name, ns)
-    if p["state"] == "absent":
+def ensure_token(svc: K8sService, *, namespace: str, name: str, service_account: str,
+                 labels: Optional[Dict[str, str]], state: str, wait_timeout: int) -> StepResult:
+    """The ServiceAccount's token Secret, created when missing and waited for until the token controller
+    fills it in (``present``); deleted when the collection created it (``absent``)."""
+    where = describe("Secret", name, namespace)
+    live = svc.get("v1", "Secret", name, namespace)
+
+    def result(created: bool, filled_in: bool, changes: Any = ()) -> StepResult:
+        return StepResult(changed=bool(changes), changes=list(changes), secret=name, filled=filled_in, created=created)
+
+    if state == "absent":
         if live is None or not owned(live):
-            return dict(changed=False, secret=name, filled=False, created=False, changes=[])
-        mod.delete("v1", "Secret", name, ns)
-        return dict(changed=True, secret=name, filled=False, created=False, changes=[where + " deleted"])
+            return result(False, False)
+        svc.delete("v1", "Secret", name, namespace)
+        return result(False, False, [where + " deleted"])
     created = False
     if live is not None:
         annotations = (live.get("metadata") or {}).get("annotations") or {}
-        if live.get("type") != TOKEN_TYPE or annotations.get(SA_ANNOTATION) != p["service_account"]:
+        if live.get("type") != TOKEN_TYPE or annotations.get(SA_ANNOTATION) != service_account:
             raise ConnectorError(
                 "{0} exists but is not a {1} Secret of ServiceAccount {2} (type {3}, for {4})".format(
-                    where, TOKEN_TYPE, p["service_account"], live.get("type"), annotations.get(SA_ANNOTATION)),
+                    where, TOKEN_TYPE, service_account, live.get("type"), annotations.get(SA_ANNOTATION)),
                 fix="delete or rename that Secret, or choose another name (rhoai_connector_token_secret); it was left as it is",
             )
     else:
-        if mod.get("v1", "ServiceAccount", p["service_account"], ns) is None and not mod.check_mode:
-            raise ConnectorError("ServiceAccount {0}/{1} not found".format(ns, p["service_account"]),
+        if svc.get("v1", "ServiceAccount", service_account, namespace) is None and not svc.check_mode:
+            raise ConnectorError("ServiceAccount {0}/{1} not found".format(namespace, service_account),
                                  fix="create the ServiceAccount before its token Secret")
         body = {"apiVersion": "v1", "kind": "Secret", "type": TOKEN_TYPE,
-                "metadata": ensure_labels({"name": name, "namespace": ns,
-                                           "annotations": {SA_ANNOTATION: p["service_account"]}}, dict(LABELS, **p["labels"]))}
-        live = mod.create("v1", "Secret", body)
+                "metadata": ensure_labels({"name": name, "namespace": namespace,
+                                           "annotations": {SA_ANNOTATION: service_account}}, dict(LABELS, **(labels or {})))}
+        live = svc.create("v1", "Secret", body)
         created = True
-    if mod.check_mode or filled(live):
-        return dict(changed=created, secret=name, filled=filled(live), created=created,
-                    changes=[where + " created"] if created else [])
+    changes = [where + " created"] if created else []
+    if svc.check_mode or filled(live):
+        return result(created, filled(live), changes)
 
     def missing():
-        return None if filled(mod.get("v1", "Secret", name, ns)) else "token not filled in"
+        return None if filled(svc.get("v1", "Secret", name, namespace)) else "token not filled in"
 
-    if mod.wait_until(missing, p["wait_timeout"]) is not None:
+    if svc.wait_until(missing, wait_timeout) is not None:
         raise ConnectorError(
-            "{0} was not filled in by the token controller within {1} s".format(where, p["wait_timeout"]),
+            "{0} was not filled in by the token controller within {1} s".format(where, wait_timeout),
             fix="check that kube-controller-manager runs its token controller (it needs --service-account-private-key-file)",
         )
-    return dict(changed=created, secret=name, filled=True, created=created, changes=[where + " created"] if created else [])
+    return result(created, True, changes)
 
 
 ARGUMENT_SPEC = dict(

@@ -7,12 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 
 def check(name, ok, msg, warn=False):
@@ -21,12 +24,12 @@ def check(name, ok, msg, warn=False):
 
 def read_release(mod, p):
     """The release facts (rhdh_info's ``rhdh_version``, ``rhdh_version_source``, ``rhdh_version_error``):
-    ``p["release"]`` when the caller read them in this run (the role's preflight), else read now from the
+    ``p.release`` when the caller read them in this run (the role's preflight), else read now from the
     same sources."""
-    if p["release"] is not None:
-        return p["release"]
-    info = rhdh.find(mod, p["namespace"], p["backstage"] or p["workload"], "operator" if p["backstage"] else "helm",
-                     p["rhdh_version"])
+    if p.release is not None:
+        return p.release
+    info = rhdh.find(mod, p.namespace, p.backstage or p.workload, "operator" if p.backstage else "helm",
+                     p.rhdh_version)
     return {key: info.get(key) for key in ("rhdh_version", "rhdh_version_source", "rhdh_version_error")}
 
 
@@ -44,9 +47,9 @@ def release_checks(mod, p):
     connector = rules.connector_of(version)
     if connector == rules.SIDECAR_CONNECTOR:
         return [check("release", True, "RHDH {0} ({1}) takes the sidecar connector".format(version, source))]
-    live = mod.get("apps/v1", p["workload_kind"], p["workload"], p["namespace"])
+    live = mod.get("apps/v1", p.workload_kind, p.workload, p.namespace)
     left = [c.get("name") for c in rhdh.pod_spec(live).get("containers") or [] if c.get("name") in sc.SIDECAR_NAMES]
-    where = describe(p["workload_kind"], p["workload"], p["namespace"])
+    where = describe(p.workload_kind, p.workload, p.namespace)
     return [check("release", False, "RHDH {0} ({1}) needs the {2} connector, not the sidecar connector this version of "
                                     "the collection installs{3}. Fix: remove it with rhoai_connector_state: absent; "
                                     "this version of the collection does not install the {2} connector".format(
@@ -56,15 +59,15 @@ def release_checks(mod, p):
 
 
 def workload_checks(mod, p):
-    kind, name, ns = p["workload_kind"], p["workload"], p["namespace"]
+    kind, name, ns = p.workload_kind, p.workload, p.namespace
     where = describe(kind, name, ns)
     live = mod.get("apps/v1", kind, name, ns)
     if live is None:
         return [check("workload", False, "{0} not found".format(where))]
-    state = "present" if p["expect_sidecars"] else "absent"
+    state = "present" if p.expect_sidecars else "absent"
     missing = rhdh.rollout_missing(live, state)
     out = [check("rollout", missing is None, "{0} rolled out".format(where) if missing is None else "{0}: {1}".format(where, missing))]
-    if not p["expect_sidecars"]:
+    if not p.expect_sidecars:
         return out
     selector = ",".join("{0}={1}".format(k, v) for k, v in ((live["spec"].get("selector") or {}).get("matchLabels") or {}).items())
     pods = [pod for pod in mod.list("v1", "Pod", ns, label_selector=selector) if not pod["metadata"].get("deletionTimestamp")]
@@ -80,29 +83,29 @@ def workload_checks(mod, p):
 
 
 def plugin_checks(mod, p):
-    if not p["plugins_configmap"]:
+    if not p.plugins_configmap:
         return []
-    ns = p["namespace"]
-    where = "{0} key {1}".format(describe("ConfigMap", p["plugins_configmap"], ns), p["plugins_key"])
-    live = mod.get("v1", "ConfigMap", p["plugins_configmap"], ns)
+    ns = p.namespace
+    where = "{0} key {1}".format(describe("ConfigMap", p.plugins_configmap, ns), p.plugins_key)
+    live = mod.get("v1", "ConfigMap", p.plugins_configmap, ns)
     if live is None:
-        return [check("plugins", p["expect_plugins"] == "absent", "{0} not found".format(where))]
+        return [check("plugins", p.expect_plugins == "absent", "{0} not found".format(where))]
     try:
-        doc = dp.validate(yaml_text.load((live.get("data") or {}).get(p["plugins_key"], ""), where), where)
+        doc = dp.validate(yaml_text.load((live.get("data") or {}).get(p.plugins_key, ""), where), where)
     except ConnectorError as err:
         return [check("plugins", False, str(err))]
     out = []
-    for package, entry in dp.find_plugins(doc, p["packages"]).items():
+    for package, entry in dp.find_plugins(doc, p.packages).items():
         short = package.rsplit("/", 1)[-1].split("!")[0]
-        if p["expect_plugins"] == "absent":
+        if p.expect_plugins == "absent":
             out.append(check("plugin " + short, entry is None, "{0} {1} in {2}".format(short, "absent" if entry is None else "still present", where)))
         elif entry is None:
             out.append(check("plugin " + short, False, "{0} missing from {1}".format(short, where)))
-        elif entry["package"] != package and p["check_tags"]:
+        elif entry["package"] != package and p.check_tags:
             out.append(check("plugin " + short, False, "{0} in {1} has tag {2}, expected {3}".format(
                 short, where, entry["package"].split(":")[-1].split("!")[0], package.split(":")[-1].split("!")[0])))
         else:
-            want_disabled = p["expect_plugins"] == "disabled"
+            want_disabled = p.expect_plugins == "disabled"
             is_disabled = bool(entry.get("disabled"))
             out.append(check("plugin " + short, is_disabled == want_disabled, "{0} {1} in {2}".format(
                 short, "disabled" if is_disabled else "enabled", where)))
@@ -110,25 +113,25 @@ def plugin_checks(mod, p):
 
 
 def app_config_checks(mod, p):
-    if not p["app_config_configmap"]:
+    if not p.app_config_configmap:
         return []
-    ns, name = p["namespace"], p["app_config_configmap"]
-    where = "{0} key {1}".format(describe("ConfigMap", name, ns), p["app_config_key"])
+    ns, name = p.namespace, p.app_config_configmap
+    where = "{0} key {1}".format(describe("ConfigMap", name, ns), p.app_config_key)
     live = mod.get("v1", "ConfigMap", name, ns)
     value = None
     if live is not None:
         try:
-            value = ac.get_base_url(yaml_text.load((live.get("data") or {}).get(p["app_config_key"], ""), where), p["provider_id"])
+            value = ac.get_base_url(yaml_text.load((live.get("data") or {}).get(p.app_config_key, ""), where), p.provider_id)
         except ConnectorError as err:
             return [check("app_config", False, str(err))]
-    out = [check("app_config", value == p["base_url"], "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
-        p["provider_id"], value, where) if live is not None else "{0} not found".format(where))]
-    if p["backstage"]:
-        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
-        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+    out = [check("app_config", value == p.base_url, "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
+        p.provider_id, value, where) if live is not None else "{0} not found".format(where))]
+    if p.backstage:
+        api_version = rhdh.backstage_api_version(mod, p.backstage_api_version)
+        cr = mod.get(api_version, "Backstage", p.backstage, ns) if api_version else None
         refs = [r.get("name") for r in ((((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}).get("configMaps") or []]
         out.append(check("app_config_registered", name in refs, "Backstage {0}/{1} {2} {3} in spec.application.appConfig.configMaps".format(
-            ns, p["backstage"], "lists" if name in refs else "does not list", name)))
+            ns, p.backstage, "lists" if name in refs else "does not list", name)))
     return out
 
 
@@ -136,16 +139,16 @@ def app_config_file_checks(mod, p):
     """Every app-config file RHDH should read is mounted once, from its ConfigMap, and passed with
     --config in the running workload: the user's own (operator installs: each key of each ConfigMap
     the CR lists) and the connector's. A file mounted twice hides the other one."""
-    if not p["app_config_configmap"] or not p["expect_sidecars"]:
+    if not p.app_config_configmap or not p.expect_sidecars:
         return []
-    ns = p["namespace"]
-    live = mod.get("apps/v1", p["workload_kind"], p["workload"], ns)
+    ns = p.namespace
+    live = mod.get("apps/v1", p.workload_kind, p.workload, ns)
     if live is None:
         return []
     expected = []
-    if p["backstage"]:
-        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
-        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+    if p.backstage:
+        api_version = rhdh.backstage_api_version(mod, p.backstage_api_version)
+        cr = mod.get(api_version, "Backstage", p.backstage, ns) if api_version else None
         app_config = (((cr or {}).get("spec") or {}).get("application") or {}).get("appConfig") or {}
         mount_path = (app_config.get("mountPath") or sc.WORKING_DIR).rstrip("/")
         for ref in app_config.get("configMaps") or []:
@@ -155,26 +158,26 @@ def app_config_file_checks(mod, p):
             keys = [ref["key"]] if ref.get("key") else sorted(list(configmap.get("data") or {}) + list(configmap.get("binaryData") or {}))
             expected += [(ref["name"], key, "{0}/{1}".format(mount_path, key)) for key in keys]
     else:
-        expected.append((p["app_config_configmap"], p["app_config_key"], sc.app_config_path(p["app_config_key"])))
+        expected.append((p.app_config_configmap, p.app_config_key, sc.app_config_path(p.app_config_key)))
     problems = sc.app_config_file_problems(rhdh.pod_spec(live), expected)
-    where = describe(p["workload_kind"], p["workload"], ns)
+    where = describe(p.workload_kind, p.workload, ns)
     return [check("app_config_files", not problems, "; ".join(problems) if problems else
                   "{0} app-config file(s) mounted once each and passed with --config in {1}".format(len(expected), where))]
 
 
 def token_checks(mod, p):
-    ns = p["namespace"]
-    secret = mod.get("v1", "Secret", p["token_secret"], ns)
+    ns = p.namespace
+    secret = mod.get("v1", "Secret", p.token_secret, ns)
     data = (secret or {}).get("data") or {}
     ok = bool(data.get("token")) and bool(data.get("ca.crt"))
-    return [check("token", ok, "{0} {1}".format(describe("Secret", p["token_secret"], ns),
+    return [check("token", ok, "{0} {1}".format(describe("Secret", p.token_secret, ns),
                                                 "has token and ca.crt" if ok else ("not found" if secret is None else "is not filled in yet")))]
 
 
 def storage_checks(mod, p):
-    if not p["expect_sidecars"]:
+    if not p.expect_sidecars:
         return []
-    ns = p["namespace"]
+    ns = p.namespace
     found = mod.get("v1", "ConfigMap", "bac-import-model", ns) is not None
     return [check("storage_cache", found, "{0} {1}".format(
         describe("ConfigMap", "bac-import-model", ns),
@@ -182,19 +185,19 @@ def storage_checks(mod, p):
 
 
 def access_checks(mod, p):
-    user = "system:serviceaccount:{0}:{1}".format(p["namespace"], p["service_account"])
-    groups = ["system:serviceaccounts", "system:serviceaccounts:" + p["namespace"], "system:authenticated"]
+    user = "system:serviceaccount:{0}:{1}".format(p.namespace, p.service_account)
+    groups = ["system:serviceaccounts", "system:serviceaccounts:" + p.namespace, "system:authenticated"]
     out = []
-    cluster_rules = rbac.CLUSTER_RULES if p["cluster_rules"] is None else p["cluster_rules"]
-    namespace_rules = rbac.NAMESPACE_RULES if p["namespace_rules"] is None else p["namespace_rules"]
-    reviews = objects.access_reviews(cluster_rules, namespace_rules, p["namespace"], p["registries"],
-                                     p["registries_namespace"]) + list(p["permissions"])
+    cluster_rules = rbac.CLUSTER_RULES if p.cluster_rules is None else p.cluster_rules
+    namespace_rules = rbac.NAMESPACE_RULES if p.namespace_rules is None else p.namespace_rules
+    reviews = objects.access_reviews(cluster_rules, namespace_rules, p.namespace, p.registries,
+                                     p.registries_namespace) + list(p.permissions)
     for perm in reviews:
         attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
         body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
                 "spec": {"user": user, "groups": groups, "resourceAttributes": attrs}}
         try:
-            review = mod.resource("authorization.k8s.io/v1", "SubjectAccessReview").create(body=body).to_dict()
+            review = mod.ask("authorization.k8s.io/v1", "SubjectAccessReview", body)
         except Exception as exc:  # noqa: BLE001 - a review that cannot be asked is a failed check, not a crash
             out.append(check("access", False, "could not ask a SubjectAccessReview: {0}".format(exc)))
             break
@@ -206,14 +209,28 @@ def access_checks(mod, p):
     return out
 
 
-def run(mod):
-    p = mod.params
-    checks = []
-    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks, storage_checks,
-                 access_checks):
-        checks.extend(part(mod, p))
+class Expected:
+    """What verify checks the live objects against: the module's options, by name."""
+
+    def __init__(self, **options: Any) -> None:
+        self.__dict__.update(options)
+
+
+def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str, backstage: Optional[str],
+           backstage_api_version: Optional[str], rhdh_version: Optional[str], release: Optional[Dict[str, Any]],
+           expect_sidecars: bool, plugins_configmap: Optional[str], plugins_key: str, packages: List[str],
+           check_tags: bool, expect_plugins: str, app_config_configmap: Optional[str], app_config_key: str,
+           provider_id: str, base_url: str, service_account: str, token_secret: str,
+           cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
+           registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]]) -> StepResult:
+    """Read-only: one check per thing that must hold for the connector to work, each saying what was seen."""
+    p = Expected(**{k: v for k, v in locals().items() if k != "svc"})
+    checks = []  # type: List[Dict[str, str]]
+    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks,
+                 storage_checks, access_checks):
+        checks.extend(part(svc, p))
     failed = [c for c in checks if c["status"] == "fail"]
-    return dict(changed=False, checks=checks, ok=not failed, failed_checks=failed)
+    return StepResult(checks=checks, ok=not failed, failed_checks=failed)
 
 
 ARGUMENT_SPEC = dict(

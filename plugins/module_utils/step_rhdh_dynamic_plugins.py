@@ -13,17 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, StepResult, describe, diff, ensure_labels, owned
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
-    LABELS,
-    describe,
-    diff_of,
-    ensure_labels,
-    owned,
-)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 
 def edit(text, key_where, desired, state, record=None, adopt=True):
@@ -63,58 +59,62 @@ def set_record(obj, record):
     return True
 
 
-def run(mod):
-    p = mod.params
-    ns, key, state = p["namespace"], p["key"], p["state"]
-    desired = [{k: v for k, v in entry.items() if v is not None} for entry in p["plugins"] or []]
-    desired += [{"package": package} for package in p["packages"] or []]
-    result = dict(changed=False, created=False, deleted=False, backstage_updated=False, changes=[])
+def ensure_plugins(svc: K8sService, *, namespace: str, configmap: Optional[str], backstage: Optional[str],
+                   backstage_api_version: Optional[str], key: str, packages: Optional[List[str]],
+                   plugins: Optional[List[Dict[str, Any]]], state: str, labels: Optional[Dict[str, str]],
+                   adopt_entries: bool) -> StepResult:
+    """The plugin entries in the user's dynamic-plugins ConfigMap (merged by tag-less identity); on
+    operator installs the ConfigMap the Backstage CR names, created and named in the CR when it names none."""
+    ns = namespace
+    desired = [{k: v for k, v in entry.items() if v is not None} for entry in plugins or []]
+    desired += [{"package": package} for package in packages or []]
+    result = StepResult(created=False, deleted=False, backstage_updated=False)
     cr = api_version = None
-    name = p["configmap"]
-    if p["backstage"]:
-        api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
-        cr = mod.get(api_version, "Backstage", p["backstage"], ns) if api_version else None
+    name = configmap
+    if backstage:
+        api_version = rhdh.backstage_api_version(svc, backstage_api_version)
+        cr = svc.get(api_version, "Backstage", backstage, ns) if api_version else None
         if cr is None:
-            raise ConnectorError("Backstage {0}/{1} not found".format(ns, p["backstage"]),
+            raise ConnectorError("Backstage {0}/{1} not found".format(ns, backstage),
                                  fix="check the namespace and name of the RHDH custom resource")
         named = ((cr.get("spec") or {}).get("application") or {}).get("dynamicPluginsConfigMapName")
-        name = named or name or "{0}-dynamic-plugins".format(p["backstage"])
-        if name == "backstage-dynamic-plugins-" + p["backstage"]:
+        name = named or name or "{0}-dynamic-plugins".format(backstage)
+        if name == "backstage-dynamic-plugins-" + backstage:
             raise ConnectorError(
-                "Backstage {0}/{1} names the operator-owned ConfigMap {2} as its user plugin ConfigMap".format(ns, p["backstage"], name),
+                "Backstage {0}/{1} names the operator-owned ConfigMap {2} as its user plugin ConfigMap".format(ns, backstage, name),
                 fix="point spec.application.dynamicPluginsConfigMapName at a ConfigMap of your own; the operator overwrites {0}".format(name),
             )
     elif not name:
         raise ConnectorError("neither configmap nor backstage given", fix="name the ConfigMap, or the Backstage custom resource")
     where = describe("ConfigMap", name, ns)
     key_where = "{0} key {1}".format(where, key)
-    result["configmap"] = name
+    result.values["configmap"] = name
 
-    live = mod.get("v1", "ConfigMap", name, ns)
+    live = svc.get("v1", "ConfigMap", name, ns)
     if live is None:
         if state != "present":
-            result.update(plugins=[], helm_values={})
-            return _point_cr(mod, result, cr, api_version, None, state)
-        if not p["backstage"]:
+            result.values.update(plugins=[], helm_values={})
+            return _point_cr(svc, result, cr, api_version, None, state)
+        if not backstage:
             raise ConnectorError("{0} not found".format(where), fix="check the name (Helm installs: <release>-dynamic-plugins)")
         text, changes, before, after, record = edit("", key_where, desired, state)
         body = {"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **p["labels"])),
+                "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **(labels or {}))),
                 "data": {key: text}}
         set_record(body, record)
-        mod.create("v1", "ConfigMap", body)
-        result.update(changed=True, created=True, changes=changes, **diff_of({}, after, mod))
-        result.update(plugins=_managed(after, desired), helm_values=helm_values(after))
-        return _point_cr(mod, result, cr, api_version, name, state)
+        svc.create("v1", "ConfigMap", body)
+        result.changed, result.changes, result.diff = True, list(changes), diff({}, after)
+        result.values.update(created=True, plugins=_managed(after, desired), helm_values=helm_values(after))
+        return _point_cr(svc, result, cr, api_version, name, state)
 
-    outcome = {}
+    outcome = {}  # type: Dict[str, Any]
 
     def mutate(obj):
         data = obj.get("data") or {}
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         text, changes, before, after, record = edit(
             data.get(key, ""), key_where, desired, state, dp.load_record(annotations.get(dp.RECORD_ANNOTATION)),
-            p["adopt_entries"])
+            adopt_entries)
         outcome.update(changes=changes, before=before, after=after)
         recorded = set_record(obj, record)
         if text is None and not recorded:
@@ -123,27 +123,29 @@ def run(mod):
             obj["data"] = dict(data, **{key: text})
         return obj
 
-    update = mod.update("v1", "ConfigMap", name, ns, mutate)
+    update = svc.update("v1", "ConfigMap", name, ns, mutate)
     after = outcome["after"]
-    result.update(changed=update["changed"], changes=outcome["changes"],
-                  plugins=_managed(after, desired), helm_values=helm_values(after))
+    result.changed, result.changes = update["changed"], list(outcome["changes"])
+    result.values.update(plugins=_managed(after, desired), helm_values=helm_values(after))
     if update["changed"]:
-        result.update(diff_of(outcome["before"], after, mod))
+        result.diff = diff(outcome["before"], after)
     if state == "absent" and owned(live) and not (after or {}).get("plugins"):
-        mod.delete("v1", "ConfigMap", name, ns)
-        result.update(changed=True, deleted=True)
-        return _point_cr(mod, result, cr, api_version, None, state)
-    return _point_cr(mod, result, cr, api_version, name, state)
+        svc.delete("v1", "ConfigMap", name, ns)
+        result.changed = True
+        result.values["deleted"] = True
+        return _point_cr(svc, result, cr, api_version, None, state)
+    return _point_cr(svc, result, cr, api_version, name, state)
 
 
-def _point_cr(mod, result, cr, api_version, name, state):
+def _point_cr(svc: K8sService, result: StepResult, cr: Optional[Dict[str, Any]], api_version: Optional[str],
+              name: Optional[str], state: str) -> StepResult:
     """Point the custom resource at ``name`` (or away from a ConfigMap that was deleted)."""
     if cr is None:
         return result
     current = ((cr.get("spec") or {}).get("application") or {}).get("dynamicPluginsConfigMapName")
     if name is not None and current == name:
         return result
-    if name is None and (not result["deleted"] or current != result["configmap"]):
+    if name is None and (not result.values["deleted"] or current != result.values["configmap"]):
         return result
 
     def mutate(obj):
@@ -156,11 +158,12 @@ def _point_cr(mod, result, cr, api_version, name, state):
             app["dynamicPluginsConfigMapName"] = name
         return obj
 
-    update = mod.update(api_version, "Backstage", cr["metadata"]["name"], cr["metadata"]["namespace"], mutate)
+    update = svc.update(api_version, "Backstage", cr["metadata"]["name"], cr["metadata"]["namespace"], mutate)
     if update["changed"]:
-        result.update(changed=True, backstage_updated=True)
-        result["changes"] = result["changes"] + ["{0} spec.application.dynamicPluginsConfigMapName of Backstage {1}".format(
-            "set" if name else "removed", cr["metadata"]["name"])]
+        result.changed = True
+        result.values["backstage_updated"] = True
+        result.changes.append("{0} spec.application.dynamicPluginsConfigMapName of Backstage {1}".format(
+            "set" if name else "removed", cr["metadata"]["name"]))
     return result
 
 

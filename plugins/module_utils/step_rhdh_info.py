@@ -9,14 +9,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import describe
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import patch_containers, pod_problems
 
 #: Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not).
@@ -58,8 +60,8 @@ def plugin_document_problems(mod, namespace, name, key):
     return []
 
 
-def operator_problems(mod, info, p, state):
-    # type: (Any, Dict[str, Any], Dict[str, Any], str) -> List[ConnectorError]
+def operator_problems(mod, info, state, metrics_port, app_config):
+    # type: (Any, Dict[str, Any], str, int, Tuple[str, str, str]) -> List[ConnectorError]
     ns, name = info["namespace"], info["name"]
     where = describe("Backstage", name, ns)
     cr = mod.get(info["backstage"]["api_version"], "Backstage", name, ns)
@@ -84,13 +86,12 @@ def operator_problems(mod, info, p, state):
     if state == "present":
         workload = rhdh.workload_of_cr(mod, cr)
         on = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else where
-        problems += pod_problems(on, rhdh.pod_spec(workload), patch_containers(cr), p["metrics_port"],
-                                 (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+        problems += pod_problems(on, rhdh.pod_spec(workload), patch_containers(cr), metrics_port, app_config)
     return problems
 
 
-def helm_problems(mod, info, p, state):
-    # type: (Any, Dict[str, Any], Dict[str, Any], str) -> List[ConnectorError]
+def helm_problems(mod, info, state, metrics_port, app_config):
+    # type: (Any, Dict[str, Any], str, int, Tuple[str, str, str]) -> List[ConnectorError]
     ns = info["namespace"]
     name = info["plugins_configmap"]
     problems = []  # type: List[ConnectorError]
@@ -103,45 +104,60 @@ def helm_problems(mod, info, p, state):
     if state == "present":
         workload = info["workload"]
         live = mod.get("apps/v1", "Deployment", workload["name"], ns)
-        problems += pod_problems(describe("Deployment", workload["name"], ns), rhdh.pod_spec(live), [], p["metrics_port"],
-                                 (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+        problems += pod_problems(describe("Deployment", workload["name"], ns), rhdh.pod_spec(live), [], metrics_port,
+                                 app_config)
     return problems
 
 
-def refusals(mod, info, p):
-    # type: (Any, Dict[str, Any], Dict[str, Any]) -> List[str]
-    """Every reason the connector could not be set to ``p["preflight"]`` on this RHDH, each naming the
-    object and the fix; read-only (what a later step would refuse on, asked before any step writes)."""
-    state = p["preflight"]
+def refusals(mod, info, state, metrics_port, app_config):
+    # type: (Any, Dict[str, Any], str, int, Tuple[str, str, str]) -> List[str]
+    """Every reason the connector could not be set to ``state`` on this RHDH, each naming the object and
+    the fix; read-only (what a later step would refuse on, asked before any step writes). ``app_config``
+    is the connector's app-config ConfigMap, key and volume name."""
     problems = []  # type: List[Any]
     if state == "present" and info["plugin_tags"] is None:
         problems.append(info["plugin_tags_error"])
     if info["install_type"] == "operator":
-        problems += operator_problems(mod, info, p, state)
+        problems += operator_problems(mod, info, state, metrics_port, app_config)
     else:
-        problems += helm_problems(mod, info, p, state)
+        problems += helm_problems(mod, info, state, metrics_port, app_config)
     return [str(problem) for problem in problems]
 
 
-def run(mod):
-    params = mod.params
-    rules.normalize_rhdh_version(params["rhdh_version"])  # a bad version is refused before any request
-    info = rhdh.find(mod, params["namespace"], params["name"], params["install_type"], params["rhdh_version"])
+def rhdh_info(svc: K8sService, *, namespace: str, name: Optional[str], install_type: str, rhdh_version: Optional[str],
+              plugin_tags: Optional[Dict[str, str]], plugin_registry: str, plugins_configmap: Optional[str],
+              preflight: Optional[str], metrics_port: int, app_config_configmap: str, app_config_key: str,
+              rhoai: Optional[Dict[str, Any]]) -> StepResult:
+    """Find RHDH, its release and the plugin tags that fit it; with ``preflight``, every refusal of the
+    connector's steps for that state; with ``rhoai``, OpenShift AI's facts and verdicts too (``rhoai_info``
+    in this process: the role's preflight is one task)."""
+    rules.normalize_rhdh_version(rhdh_version)  # a bad version is refused before any request
+    facts = None if rhoai is None else step_rhoai_info.gather(
+        svc, rhoai.get("datasciencecluster"), rhoai.get("registries_namespace"))
+    try:
+        info = rhdh.find(svc, namespace, name, install_type, rhdh_version)
+    except ConnectorError as err:
+        if facts is not None:  # the report still shows what was found of OpenShift AI
+            err.partial = {"rhoai": facts}
+        raise
+    if facts is not None:
+        info["rhoai"] = facts
     try:
         if info["rhdh_version_error"]:
             raise ConnectorError(info["rhdh_version_error"])
-        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], params["plugin_tags"], info["rhdh_version_source"])
-        info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], params["plugin_registry"])
+        info["plugin_tags"] = rules.plugin_tags(info["rhdh_version"], plugin_tags, info["rhdh_version_source"])
+        info["plugin_packages"] = dp.connector_packages(info["plugin_tags"], plugin_registry)
     except ConnectorError as err:
         info["plugin_tags"] = None
         info["plugin_packages"] = []
         info["plugin_tags_error"] = str(err)
-    info["plugin_identities"] = plugin_identities(params["plugin_registry"])
-    info["plugins_configmap"] = plugins_configmap_of(info, params["plugins_configmap"])
+    info["plugin_identities"] = plugin_identities(plugin_registry)
+    info["plugins_configmap"] = plugins_configmap_of(info, plugins_configmap)
     info["pod_annotations"] = {} if info["install_type"] == "operator" else {
         PLUGINS_ANNOTATION: plugins_annotation(info["plugin_packages"] or info["plugin_identities"])}
-    info["refusals"] = refusals(mod, info, params) if params["preflight"] else []
-    return dict(changed=False, **info)
+    app_config = (app_config_configmap, app_config_key, app_config_configmap)
+    info["refusals"] = refusals(svc, info, preflight, metrics_port, app_config) if preflight else []
+    return StepResult(**info)
 
 
 ARGUMENT_SPEC = dict(
@@ -156,5 +172,9 @@ ARGUMENT_SPEC = dict(
     metrics_port=dict(type="int", default=sc.DEFAULT_METRICS_PORT),
     app_config_configmap=dict(type="str", default="rhdh-rhoai-connector-app-config"),
     app_config_key=dict(type="str", default=ac.CONFIG_KEY, no_log=False),
+    rhoai=dict(type="dict", options=dict(
+        datasciencecluster=dict(type="str"),
+        registries_namespace=dict(type="str"),
+    )),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -8,22 +8,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import (
-    CONFLICT_ATTEMPTS,
-    ConflictError,
-    describe,
-    diff_of,
-)
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe, diff
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import CONFLICT_ATTEMPTS, ConflictError, K8sService
 
 
-def desired_sidecars(p):
-    images = sc.image_refs(p["image_registry"], p["image_digests"], p["images"])
-    return sc.build_sidecars(p["token_secret"], images, p["metrics_port"], p["env"], p["image_pull_policy"], p["resources"])
+def desired_sidecars(p: "Wanted") -> List[Dict[str, Any]]:
+    images = sc.image_refs(p.image_registry, p.image_digests, p.images)
+    return sc.build_sidecars(p.token_secret, images, p.metrics_port, p.env, p.image_pull_policy, p.resources)
 
 
 def pod_problems(where, pod, extra_containers, metrics_port, app_config=None):
@@ -97,9 +94,9 @@ def _prune(obj, *path):
 def wanted_registries(p):
     """The value the registries annotation must have: the names (state present, ``registries`` given),
     None to remove it (state absent), or False to leave it as it is (``registries`` not given)."""
-    if p["state"] != "present":
+    if p.state != "present":
         return None
-    return False if p["registries"] is None else sc.registries_annotation(p["registries"])
+    return False if p.registries is None else sc.registries_annotation(p.registries)
 
 
 def connector_containers(containers):
@@ -108,16 +105,16 @@ def connector_containers(containers):
 
 
 def run_operator(mod, p, sidecars):
-    ns, name, state = p["namespace"], p["backstage"], p["state"]
+    ns, name, state = p.namespace, p.backstage, p.state
     where_cr = "Backstage {0}/{1}".format(ns, name)
-    api_version = rhdh.backstage_api_version(mod, p["backstage_api_version"])
+    api_version = rhdh.backstage_api_version(mod, p.backstage_api_version)
     cr = mod.get(api_version, "Backstage", name, ns) if api_version else None
     if cr is None:
         raise ConnectorError("Backstage {0}/{1} not found".format(ns, name), fix="check the namespace and name of the RHDH custom resource")
     workload = rhdh.workload_of_cr(mod, cr)
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
-    check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p["metrics_port"], state,
-              (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+    check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p.metrics_port, state,
+              (p.app_config_configmap, p.app_config_key, p.app_config_configmap))
     registries = wanted_registries(p)
 
     def mutate(obj):
@@ -130,10 +127,10 @@ def run_operator(mod, p, sidecars):
             patch = sc.set_patch_annotation(patch, sc.REGISTRIES_ANNOTATION, registries, where_cr)
         deployment["patch"] = patch
         _prune(obj, "spec", "deployment", "patch")
-        if p["app_config_configmap"]:
+        if p.app_config_configmap:
             app = spec.setdefault("application", {})
             app_config = app.setdefault("appConfig", {})
-            app_config["configMaps"] = sc.app_config_refs(app_config.get("configMaps"), p["app_config_configmap"], state)
+            app_config["configMaps"] = sc.app_config_refs(app_config.get("configMaps"), p.app_config_configmap, state)
             _prune(obj, "spec", "application", "appConfig", "configMaps")
         return obj
 
@@ -155,7 +152,7 @@ def run_operator(mod, p, sidecars):
         changes.append(registries_change(reg_before, reg_after))
     if app_before != app_after:
         what = "registered" if state == "present" else "unregistered"
-        changes.append("{0} app-config ConfigMap {1}".format(what, p["app_config_configmap"]))
+        changes.append("{0} app-config ConfigMap {1}".format(what, p.app_config_configmap))
         other.append("app-config {0}".format(what))
     if update["changed"] and not changes:
         changes.append("updated spec.deployment.patch of Backstage {0}/{1}".format(ns, name))
@@ -165,9 +162,9 @@ def run_operator(mod, p, sidecars):
                   workload={"kind": (workload or {}).get("kind", "Deployment"), "name": "backstage-" + name},
                   rollout_reason=reason)
     if update["changed"]:
-        result.update(diff_of(
+        result["diff"] = diff(
             {"deployment": before_spec.get("deployment"), "appConfig": app_before},
-            {"deployment": after_spec.get("deployment"), "appConfig": app_after}, mod))
+            {"deployment": after_spec.get("deployment"), "appConfig": app_after})
     result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state, sidecars,
                                registries))
     return result
@@ -183,7 +180,7 @@ def registries_change(before, after):
 
 def helm_patch(p, live, sidecars):
     """The strategic-merge patch that brings Deployment ``live`` to the desired state, or None."""
-    state = p["state"]
+    state = p.state
     pod = rhdh.pod_spec(live)
     live_containers = {c["name"]: c for c in pod.get("containers") or []}
     containers, volumes, changes = [], [], []
@@ -195,26 +192,26 @@ def helm_patch(p, live, sidecars):
         elif state == "absent" and have is not None and sc.is_connector_container(have):
             containers.append({"name": want["name"], "$patch": "delete"})
             changes.append("removed container {0}".format(want["name"]))
-    if p["app_config_configmap"]:
-        wiring = sc.helm_app_config_wiring(pod, p["app_config_configmap"], p["app_config_key"], state)
+    if p.app_config_configmap:
+        wiring = sc.helm_app_config_wiring(pod, p.app_config_configmap, p.app_config_key, state)
         backend = live_containers[sc.BACKEND_CONTAINER]
         want_mount = wiring["container"].get("volumeMounts", [{}])[0]
         mounted = any(m.get("mountPath") == want_mount.get("mountPath") for m in backend.get("volumeMounts") or [])
         mounted_as_wanted = any(sc.is_subset(want_mount, m) for m in backend.get("volumeMounts") or [])
-        has_volume = p["app_config_configmap"] in [v.get("name") for v in pod.get("volumes") or []]
+        has_volume = p.app_config_configmap in [v.get("name") for v in pod.get("volumes") or []]
         wired = mounted_as_wanted and has_volume and backend.get("args") == wiring["container"]["args"]
         if state == "present" and not wired:
             containers.append(wiring["container"])
             volumes.extend(wiring["volumes"])
-            changes.append("mounted app-config ConfigMap {0} into {1}".format(p["app_config_configmap"], sc.BACKEND_CONTAINER))
+            changes.append("mounted app-config ConfigMap {0} into {1}".format(p.app_config_configmap, sc.BACKEND_CONTAINER))
         elif state == "absent" and (mounted or has_volume or backend.get("args") != wiring["container"]["args"]):
             containers.append(wiring["container"] if mounted else {k: v for k, v in wiring["container"].items() if k != "volumeMounts"})
             if has_volume:
                 volumes.extend(wiring["volumes"])
-            changes.append("unmounted app-config ConfigMap {0}".format(p["app_config_configmap"]))
+            changes.append("unmounted app-config ConfigMap {0}".format(p.app_config_configmap))
     annotations = {}
     live_annotations = template_annotations(live)
-    for key, value in (p["pod_annotations"] or {}).items():
+    for key, value in (p.pod_annotations or {}).items():
         if key == sc.REGISTRIES_ANNOTATION:
             continue
         if state == "present" and live_annotations.get(key) != str(value):
@@ -255,7 +252,7 @@ def template_annotations(workload):
 
 
 def run_helm(mod, p, sidecars):
-    ns, name, state = p["namespace"], p["deployment"], p["state"]
+    ns, name, state = p.namespace, p.deployment, p.state
     where = describe("Deployment", name, ns)
     for _attempt in range(CONFLICT_ATTEMPTS):
         live = mod.get("apps/v1", "Deployment", name, ns)
@@ -265,8 +262,8 @@ def run_helm(mod, p, sidecars):
         if sc.BACKEND_CONTAINER not in [c.get("name") for c in pod.get("containers") or []]:
             raise ConnectorError("{0} has no {1} container: it does not run RHDH".format(where, sc.BACKEND_CONTAINER),
                                  fix="name the RHDH Deployment (<release>-developer-hub)")
-        check_pod(where, pod, [], p["metrics_port"], state,
-                  (p["app_config_configmap"], p["app_config_key"], p["app_config_configmap"]))
+        check_pod(where, pod, [], p.metrics_port, state,
+                  (p.app_config_configmap, p.app_config_key, p.app_config_configmap))
         patch, changes = helm_patch(p, live, sidecars)
         if patch is None:
             after = live
@@ -281,14 +278,14 @@ def run_helm(mod, p, sidecars):
     foreign = [c for c in rhdh.pod_spec(after).get("containers") or []
                if c.get("name") not in sc.SIDECAR_NAMES and c.get("name") != sc.BACKEND_CONTAINER]
     registries = wanted_registries(p)
-    values = sc.helm_values(foreign + sidecars, p["app_config_configmap"], p["app_config_key"],
+    values = sc.helm_values(foreign + sidecars, p.app_config_configmap, p.app_config_key,
                             sc.helm_extra_app_configs(rhdh.pod_spec(after)),
                             {sc.REGISTRIES_ANNOTATION: registries} if registries not in (None, False) else None) \
         if state == "present" else {}
     reason = ""
     if patch is not None:
         reg_key = sc.REGISTRIES_ANNOTATION
-        others = [key for key in (p["pod_annotations"] or {}) if key != reg_key
+        others = [key for key in (p.pod_annotations or {}) if key != reg_key
                   and template_annotations(live).get(key) != template_annotations(after).get(key)]
         other = (["pod annotations {0} {1}".format(", ".join(sorted(others)), "changed" if state == "present" else "removed")]
                  if others else [])
@@ -301,11 +298,10 @@ def run_helm(mod, p, sidecars):
                   workload={"kind": "Deployment", "name": name}, rollout_reason=reason,
                   containers=[c["name"] for c in rhdh.pod_spec(after).get("containers") or []])
     if patch is not None:
-        result.update(diff_of({"containers": pod.get("containers"), "annotations": template_annotations(live)},
-                              {"containers": rhdh.pod_spec(after).get("containers"), "annotations": template_annotations(after)},
-                              mod))
-    if p["values_file"] and state == "present":
-        result.update(write_values(mod, p["values_file"], values))
+        result["diff"] = diff({"containers": pod.get("containers"), "annotations": template_annotations(live)},
+                              {"containers": rhdh.pod_spec(after).get("containers"), "annotations": template_annotations(after)})
+    if p.values_file and state == "present":
+        result.update(write_values(mod, p.values_file, values))
     result.update(wait_rollout(mod, p, "Deployment", name, ns, state, sidecars, registries))
     return result
 
@@ -347,27 +343,41 @@ def annotation_missing(workload, registries):
 
 
 def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False):
-    if not p["wait"] or mod.check_mode:
+    if not p.wait or mod.check_mode:
         return {"rolled_out": False}
 
     def missing_now():
         live = mod.get("apps/v1", kind, name, ns)
         return annotation_missing(live, registries) or rhdh.rollout_missing(live, state, sidecars)
 
-    missing = mod.wait_until(missing_now, p["wait_timeout"])
+    missing = mod.wait_until(missing_now, p.wait_timeout)
     if missing is not None:
         raise ConnectorError(
-            "{0} did not roll out within {1} s: {2}".format(describe(kind, name, ns), p["wait_timeout"], missing),
+            "{0} did not roll out within {1} s: {2}".format(describe(kind, name, ns), p.wait_timeout, missing),
             fix="look at the pods' events (image pulls of the sidecars, the init container's log); raise wait_timeout on slow clusters",
         )
     live = mod.get("apps/v1", kind, name, ns)
     return {"rolled_out": True, "containers": [c["name"] for c in rhdh.pod_spec(live).get("containers") or []]}
 
 
-def run(mod):
-    p = mod.params
+class Wanted:
+    """What the sidecar step is to bring about: the module's options, by name."""
+
+    def __init__(self, **options: Any) -> None:
+        self.__dict__.update(options)
+
+
+def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str], backstage_api_version: Optional[str],
+                    deployment: Optional[str], token_secret: str, image_registry: str, image_digests: Dict[str, str],
+                    images: Dict[str, str], image_pull_policy: str, metrics_port: int, env: Dict[str, Any],
+                    resources: Optional[Dict[str, Any]], app_config_configmap: Optional[str], app_config_key: str,
+                    pod_annotations: Dict[str, Any], registries: Optional[List[str]], state: str,
+                    values_file: Optional[str], wait: bool, wait_timeout: int) -> StepResult:
+    """The three sidecars (and the app-config file, the pod annotations) on the Backstage CR's
+    ``spec.deployment.patch`` (``backstage``) or the Helm Deployment (``deployment``), then the rollout."""
+    p = Wanted(**{k: v for k, v in locals().items() if k != "svc"})
     sidecars = desired_sidecars(p)
-    return run_operator(mod, p, sidecars) if p["backstage"] else run_helm(mod, p, sidecars)
+    return StepResult(**(run_operator(svc, p, sidecars) if backstage else run_helm(svc, p, sidecars)))
 
 
 ARGUMENT_SPEC = dict(

@@ -7,8 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from typing import Any, Dict, Optional
+
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 DSC_GROUP = "datasciencecluster.opendatahub.io"
 DSCI_GROUP = "dscinitialization.opendatahub.io"
@@ -38,7 +42,8 @@ def _hosts(route):
     return [i.get("host") for i in (route.get("status") or {}).get("ingress") or [] if i.get("host")]
 
 
-def gather(mod):
+def gather(mod: K8sService, datasciencecluster: Optional[str], registries_namespace: Optional[str]) -> Dict[str, Any]:
+    """What OpenShift AI (or ODH) is, where its registries are, and the prerequisite verdicts."""
     facts = {"platform": "none", "release_name": None, "version": None, "datasciencecluster": None,
              "applications_namespace": None, "modelregistry_state": None, "registries_namespace": None,
              "registries": [], "catalog_route": None, "kserve": False, "dashboard": None, "operator_csv": None}
@@ -47,7 +52,7 @@ def gather(mod):
     dsc = dsci = None
     if dsc_versions:
         dsc = _pick(mod.list("{0}/{1}".format(DSC_GROUP, dsc_versions[0]), "DataScienceCluster"),
-                    mod.params["datasciencecluster"], "DataScienceCluster")
+                    datasciencecluster, "DataScienceCluster")
     if dsci_versions:
         dsci = _pick(mod.list("{0}/{1}".format(DSCI_GROUP, dsci_versions[0]), "DSCInitialization"), None, "DSCInitialization")
     release = ((dsc or {}).get("status") or {}).get("release") or ((dsci or {}).get("status") or {}).get("release") or {}
@@ -61,7 +66,7 @@ def gather(mod):
         rules.DEFAULT_APPLICATIONS_NAMESPACE.get(platform, "redhat-ods-applications") if platform != "none" else None)
     registry = (((dsc or {}).get("spec") or {}).get("components") or {}).get("modelregistry") or {}
     facts["modelregistry_state"] = registry.get("managementState")
-    facts["registries_namespace"] = mod.params["registries_namespace"] or registry.get("registriesNamespace") or (
+    facts["registries_namespace"] = registries_namespace or registry.get("registriesNamespace") or (
         rules.DEFAULT_REGISTRIES_NAMESPACE.get(platform, "rhoai-model-registries") if platform != "none" else None)
     facts["kserve"] = mod.group_has("serving.kserve.io", "v1beta1", "inferenceservices")
     if platform != "none":
@@ -134,5 +139,6 @@ ARGUMENT_SPEC = dict(
 MODULE_OPTIONS = {}  # type: dict
 
 
-def run(mod):
-    return dict(changed=False, **gather(mod))
+def rhoai_info(svc: K8sService, *, datasciencecluster: Optional[str], registries_namespace: Optional[str]) -> StepResult:
+    """Read-only: the facts and verdicts of ``gather``."""
+    return StepResult(**gather(svc, datasciencecluster, registries_namespace))

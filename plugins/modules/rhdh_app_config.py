@@ -99,12 +99,12 @@ changes:
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_app_config as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
 
 
 def main():
     mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
-    mod.run(lambda: step.run(mod))
+    mod.run_step(step.ensure_app_config)
 
 
 if __name__ == "__main__":

@@ -78,15 +78,21 @@ results:
   type: list
   elements: dict
   sample: [{"object": "ServiceAccount ai-rhdh/rhdh-rhoai-connector", "action": "unchanged"}]
+changes:
+  description: What was changed, one line each (C(<kind> <namespace>/<name> <action>)).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_objects as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
 
 
 def main():
     mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
-    mod.run(lambda: step.run(mod))
+    mod.run_step(step.apply)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,13 @@ description:
   - Registry RoleBindings are found by the collection's label in every namespace; those of registries no longer
     given are removed. The guide's group-wide binding C(rhdh-rhoai-dashboard-permissions) is reported as a warning,
     and replaced by the connector's own bindings with O(migrate_legacy).
+  - Then the ServiceAccount's token Secret (O(token_secret)), created when missing and waited for until the cluster's
+    token controller fills it in, as M(rhdh.ai_connector.rhdh_connector_token) does; and, with O(migrate_legacy), the
+    objects of the guide's older names (O(legacy_name), O(legacy_name)-token) removed. All in one process, so that the
+    role's RBAC step is one task.
   - With O(state=absent), removes all of them (every registry binding of the collection, found by its label, even
-    when RHOAI is gone). Objects it found under their names (made by hand following the guide) are left in place.
+    when RHOAI is gone), the token Secret first. Objects it found under their names (made by hand following the guide)
+    are left in place.
 author:
   - RHDH AI connector maintainers (!UNKNOWN)
 options:
@@ -79,9 +84,28 @@ options:
     type: str
     default: rhoai
   migrate_legacy:
-    description: Replace the guide's group-wide registry binding by the connector's own bindings.
+    description:
+      - Replace the guide's group-wide registry binding by the connector's own bindings, and remove the objects of
+        the guide's older names (O(legacy_name)).
     type: bool
     default: true
+  token_secret:
+    description: The ServiceAccount's token Secret (type C(kubernetes.io/service-account-token)); empty - leave it alone.
+    type: str
+    default: rhdh-rhoai-connector-token
+    version_added: 0.1.0
+  wait_timeout:
+    description: Seconds to wait for the token controller to fill the token Secret in.
+    type: int
+    default: 60
+    version_added: 0.1.0
+  legacy_name:
+    description:
+      - Name of the guide's first edition's objects (ServiceAccount, token Secret C(<name>-token), ClusterRole/Binding,
+        Role/Binding), removed with O(migrate_legacy) whatever their labels; empty - none.
+    type: str
+    default: rhdh-rhoai-bridge
+    version_added: 0.1.0
   labels:
     description: Labels added to every object (besides the collection's own).
     type: dict
@@ -127,15 +151,26 @@ guide_binding:
   description: The guide's group-wide registry binding, when found (C(object), C(role), C(replaced)).
   returned: when found
   type: dict
+token:
+  description: What happened to the token Secret (C(secret), C(filled), C(created), C(changes)), as
+    M(rhdh.ai_connector.rhdh_connector_token) returns it.
+  returned: when O(token_secret) is set
+  type: dict
+  version_added: 0.1.0
+legacy:
+  description: What happened to the objects of the guide's older names (C(results), C(changes)).
+  returned: when O(migrate_legacy) and O(legacy_name) are set and O(state=present)
+  type: dict
+  version_added: 0.1.0
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
 
 
 def main():
     mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
-    mod.run(lambda: step.run(mod))
+    mod.run_step(step.ensure_rbac)
 
 
 if __name__ == "__main__":

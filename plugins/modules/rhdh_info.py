@@ -79,6 +79,19 @@ options:
     description: With O(preflight) - the connector's app-config file (ConfigMap key).
     type: str
     default: app-config.rhoai-connector.yaml
+  rhoai:
+    description:
+      - Also read OpenShift AI (or Open Data Hub) and judge its prerequisites, as M(rhdh.ai_connector.rhoai_info) does,
+        in this module's process (RV(rhoai)); the role's preflight is then one task. Empty - RHDH only.
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      datasciencecluster:
+        description: The DataScienceCluster to read; empty - the only one.
+        type: str
+      registries_namespace:
+        description: Namespace of the model registries; empty - the DataScienceCluster's.
+        type: str
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes
@@ -204,15 +217,20 @@ helm_release:
   description: The Helm release name (Helm installs).
   returned: always
   type: str
+rhoai:
+  description: OpenShift AI's facts and prerequisite verdicts, as M(rhdh.ai_connector.rhoai_info) returns them.
+  returned: when O(rhoai) is given
+  type: dict
+  version_added: 0.1.0
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_info as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
 
 
 def main():
     mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
-    mod.run(lambda: step.run(mod))
+    mod.run_step(step.rhdh_info)
 
 
 if __name__ == "__main__":

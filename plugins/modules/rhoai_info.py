@@ -118,12 +118,12 @@ failed_checks:
 """
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
 
 
 def main():
     mod = ConnectorModule(argument_spec=step.ARGUMENT_SPEC, **step.MODULE_OPTIONS)
-    mod.run(lambda: step.run(mod))
+    mod.run_step(step.rhoai_info)
 
 
 if __name__ == "__main__":

@@ -236,7 +236,8 @@ def test_a_port_clash_is_refused_before_any_write_and_once_fixed_a_rerun_writes_
     fixed = run_role({"namespace": NS}, cluster.kubeconfig)
     assert not fixed["failed"], fixed["msg"]
     assert fixed["changed"] and fixed["verify"]["ok"], fixed["verify"]
-    assert [c["step"] for c in fixed["changes"]][:3] == ["rbac", "token", "dynamic_plugins"]
+    assert [c["step"] for c in fixed["changes"]][:2] == ["rbac", "dynamic_plugins"]
+    assert any(line.startswith("Secret ai-rhdh/rhdh-rhoai-connector-token created") for line in fixed["changes"][0]["changes"])
     assert "sidecars" in [c["step"] for c in fixed["changes"]]
 
     since = time.time()
@@ -248,5 +249,5 @@ def test_a_port_clash_is_refused_before_any_write_and_once_fixed_a_rerun_writes_
         agent = event.get("userAgent", "").split(" ")[0]
         if agent.startswith("rhdh.ai_connector/"):
             by_step.setdefault(agent, []).append(event)
-    assert len(by_step) >= 8, sorted(by_step)
+    assert len(by_step) == 6, sorted(by_step)  # the six module tasks of the connector
     assert {step: repeated_reads(found) for step, found in by_step.items() if repeated_reads(found)} == {}

@@ -160,7 +160,7 @@ def test_drift_run_reports_what_would_change_and_writes_nothing(fleet: Fleet) ->
     assert run.report["check_mode"] is True
     assert healthy["status"] == "changed" and healthy["would_change"] is True
     steps = {step["step"] for step in healthy["changes"]}
-    assert {"rbac", "token", "dynamic_plugins", "app_config", "sidecars"} <= steps, healthy["changes"]
+    assert {"rbac", "dynamic_plugins", "app_config", "sidecars"} <= steps, healthy["changes"]
     assert any("ServiceAccount ai-rhdh/rhdh-rhoai-connector created" in line
                for step in healthy["changes"] for line in step["changes"])
     assert run.report["totals"] == {"clusters": 3, "ok": 0, "changed": 1, "refused": 1, "unreachable": 1,

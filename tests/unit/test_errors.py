@@ -4,7 +4,8 @@ import pytest
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module import ConnectorModule
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import api_error
 
 
 class Refused(Exception):
@@ -21,7 +22,7 @@ def bare_module(**params):
 
 
 def test_401_says_the_credentials_were_refused_and_how_to_fix_them():
-    err = bare_module(host="https://api.example.test:6443")._api_error(Refused(), "list", "Backstage in ai-rhdh")
+    err = api_error(Refused(), "list", "Backstage in ai-rhdh", bare_module(host="https://api.example.test:6443").api_server())
     msg = str(err)
     assert msg.startswith("the API server at https://api.example.test:6443 refused the credentials (401 Unauthorized)")
     assert "oc login" in msg and "K8S_AUTH_API_KEY" in msg and "Fix:" in msg

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_connector_rbac as step
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import LABELS, MANAGED_BY
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, MANAGED_BY
 
 NS = "ai-rhdh"
 REG_NS = "rhoai-model-registries"

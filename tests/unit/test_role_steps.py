@@ -22,12 +22,22 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector"
+#: The modules the role's tasks call (rhoai_info and rhdh_connector_token run inside rhdh_info and the RBAC step).
 STEPS = {
-    "rhoai_info": step_rhoai_info, "rhdh_info": step_rhdh_info, "rhdh_connector_rbac": step_rhdh_connector_rbac,
-    "rhdh_connector_token": step_rhdh_connector_token, "rhdh_dynamic_plugins": step_rhdh_dynamic_plugins,
+    "rhdh_info": step_rhdh_info, "rhdh_connector_rbac": step_rhdh_connector_rbac,
+    "rhdh_dynamic_plugins": step_rhdh_dynamic_plugins,
     "rhdh_app_config": step_rhdh_app_config, "rhdh_sidecar_patch": step_rhdh_sidecar_patch,
     "rhdh_connector_objects": step_rhdh_connector_objects, "rhdh_connector_verify": step_rhdh_connector_verify,
 }
+#: Every step module, with the function its module calls (named, typed arguments: the module's options).
+STEP_FUNCTIONS = {
+    "rhoai_info": step_rhoai_info.rhoai_info, "rhdh_info": step_rhdh_info.rhdh_info,
+    "rhdh_connector_rbac": step_rhdh_connector_rbac.ensure_rbac, "rhdh_connector_token": step_rhdh_connector_token.ensure_token,
+    "rhdh_dynamic_plugins": step_rhdh_dynamic_plugins.ensure_plugins, "rhdh_app_config": step_rhdh_app_config.ensure_app_config,
+    "rhdh_sidecar_patch": step_rhdh_sidecar_patch.ensure_sidecars, "rhdh_connector_objects": step_rhdh_connector_objects.apply,
+    "rhdh_connector_verify": step_rhdh_connector_verify.verify,
+}
+SPECS = {"rhoai_info": step_rhoai_info, "rhdh_connector_token": step_rhdh_connector_token, **STEPS}
 #: Options where the module used alone deliberately differs from the role, and why.
 DELIBERATE = {
     ("rhdh_info", "preflight"): "alone, rhdh_info only finds RHDH; the role asks for the refusal checks too",
@@ -53,6 +63,31 @@ def test_every_step_of_the_role_is_a_module_task_with_a_tag():
         for task in yaml.safe_load(path.read_text()) or []:
             if any(k.startswith("rhdh.ai_connector.") for k in task):
                 assert task.get("tags"), "{0}: task {1!r} has no tag".format(path.name, task["name"])
+
+
+def test_the_connector_is_six_module_tasks_and_the_uninstall_no_more():
+    """Each module task is a process that pays Python's start and the kubernetes client's import:
+    preflight, RBAC (with the token and the clean-up), plugins, app-config, sidecars, verify."""
+    by_file = {}
+    for file, _name, module, _args in role_module_tasks():
+        by_file.setdefault(file, []).append(module)
+    connect = by_file["preflight.yml"] + by_file["connect.yml"] + by_file["verify.yml"]
+    assert connect == ["rhdh_info", "rhdh_connector_rbac", "rhdh_dynamic_plugins", "rhdh_app_config",
+                       "rhdh_sidecar_patch", "rhdh_connector_verify"], connect
+    assert len(by_file["preflight.yml"] + by_file["uninstall.yml"]) <= len(connect), by_file["uninstall.yml"]
+
+
+def test_each_step_is_a_function_of_the_service_and_its_modules_options():
+    """A module maps its validated options once (ConnectorModule.run_step): the step function takes
+    exactly the options of its ARGUMENT_SPEC, as keywords, after the service."""
+    import inspect
+
+    for module, function in STEP_FUNCTIONS.items():
+        parameters = inspect.signature(function).parameters
+        names = list(parameters)
+        assert names[0] == "svc", module
+        assert all(parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in names[1:]), module
+        assert set(names[1:]) == set(SPECS[module].ARGUMENT_SPEC), (module, set(names[1:]) ^ set(SPECS[module].ARGUMENT_SPEC))
 
 
 def test_one_default_per_option_the_role_passes_a_module():
@@ -127,7 +162,7 @@ def test_removal_names_the_objects_in_reverse_order_and_nothing_else():
 
 
 def test_legacy_objects_are_the_guides_first_names_token_first():
-    legacy = role_filters.legacy_objects("rhdh-rhoai-bridge", "ai-rhdh")
+    legacy = rbac.legacy_objects("rhdh-rhoai-bridge", "ai-rhdh")
     assert legacy[0] == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "rhdh-rhoai-bridge-token", "namespace": "ai-rhdh"}}
     assert {o["kind"] for o in legacy} == {"Secret", "ServiceAccount", "RoleBinding", "Role", "ClusterRoleBinding", "ClusterRole"}
 
@@ -145,21 +180,18 @@ def test_helm_values_merge_mappings_and_replace_lists():
 def test_step_changes_say_what_each_step_did_in_the_order_of_the_steps():
     results = {
         "sidecars": {"changed": True, "changes": ["added container location"]},
-        "rbac": {"changed": True, "results": [{"object": "ServiceAccount ns/sa", "action": "created"},
-                                              {"object": "Role ns/r", "action": "unchanged"}]},
-        "token": {"changed": True, "changes": ["Secret ns/t created"]},
+        "rbac": {"changed": True, "changes": ["ServiceAccount ns/sa created", "Secret ns/t created"],
+                 "results": [{"object": "ServiceAccount ns/sa", "action": "created"}]},
         "app_config": {"changed": False, "changes": ["x"]},
-        "legacy": {"skipped": True, "changed": False},
         "helm_values": {"changed": True},
     }
     assert role_filters.step_changes(results, None, "/tmp/v.yml") == [
-        {"step": "rbac", "changes": ["ServiceAccount ns/sa created"]},
-        {"step": "token", "changes": ["Secret ns/t created"]},
+        {"step": "rbac", "changes": ["ServiceAccount ns/sa created", "Secret ns/t created"]},
         {"step": "sidecars", "changes": ["added container location"]},
         {"step": "helm_values", "changes": ["wrote /tmp/v.yml"]},
     ]
     assert [c["step"] for c in role_filters.step_changes(results, list(role_filters.UNINSTALL_ORDER))] == [
-        "sidecars", "token", "rbac"]
+        "sidecars", "rbac"]
 
 
 def test_a_refused_preflight_is_one_message_with_every_reason():
@@ -172,7 +204,7 @@ def test_a_refused_preflight_is_one_message_with_every_reason():
 def test_polls_start_fast_and_slow_down_to_a_ceiling():
     from itertools import islice
 
-    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import backoff
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import backoff
 
     pauses = list(islice(backoff(0.1, 5.0), 14))
     assert pauses[0] == 0.1 and pauses[1] == pytest.approx(0.15)
@@ -208,14 +240,15 @@ def test_a_rollout_counts_only_once_the_template_holds_the_sidecars_as_written()
 
 def test_each_module_sends_its_own_user_agent():
     """The audit log tells each step's requests apart (bench/ counts reads per step from it)."""
-    from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_io import user_agent
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import user_agent
 
     assert user_agent("rhdh.ai_connector.rhdh_info") == "rhdh.ai_connector/rhdh_info"
     assert user_agent("rhdh_sidecar_patch") == "rhdh.ai_connector/rhdh_sidecar_patch"
     assert user_agent("") == "rhdh.ai_connector"
 
 
-PURE = ("app_config", "dynamic_plugins", "errors", "inputs", "objects", "rbac", "report", "rules", "sidecars", "yaml_text")
+PURE = ("app_config", "common", "dynamic_plugins", "errors", "inputs", "objects", "rbac", "report", "rules", "sidecars",
+        "yaml_text")
 
 
 def test_pure_helpers_import_nothing_of_the_io_layers():
@@ -223,7 +256,7 @@ def test_pure_helpers_import_nothing_of_the_io_layers():
     import ast
 
     root = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
-    io_layers = ("k8s_io", "rhdh", "step_", "kubernetes", "ansible.module_utils.basic", "urllib3")
+    io_layers = ("k8s_service", "k8s_module", "rhdh", "step_", "kubernetes", "ansible.module_utils.basic", "urllib3")
     found = []
     for name in PURE:
         tree = ast.parse((root / (name + ".py")).read_text())
@@ -261,3 +294,18 @@ def test_names_and_the_rhdh_version_are_refused_before_any_request_with_the_vari
     assert "namespace 'AI_RHDH' is not a DNS-1123 label" in bad and "registries item 'Prod_Registry'" in bad
     assert "unquoted 1.10 in YAML is read as the number 1.1" in bad
     assert "nothing was sent to the cluster" in bad and "Fix: correct the variable named (rhoai_connector_<option>" in bad
+
+
+def test_a_step_result_nested_in_another_adds_its_change_changes_warnings_and_diff():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, diff
+
+    rbac_step = StepResult(changes=[], results=[])
+    token = StepResult(changed=True, changes=["Secret ns/t created"], warnings=["w"], diff=diff(None, {"a": 1}), filled=True)
+    quiet = StepResult(results=[])
+    rbac_step.nest("token", token).nest("legacy", quiet)
+    out = rbac_step.as_dict()
+    assert out["changed"] is True and out["changes"] == ["Secret ns/t created"] and rbac_step.warnings == ["w"]
+    assert out["token"] == {"changed": True, "changes": ["Secret ns/t created"], "filled": True}  # no diff inside
+    assert out["legacy"] == {"changed": False, "changes": [], "results": []}
+    assert out["diff"] == {"before": {"token": {}}, "after": {"token": {"a": 1}}}
+    assert "diff" not in StepResult(results=[]).as_dict() and "diff" not in rbac_step.as_dict(with_diff=False)
