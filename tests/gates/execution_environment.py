@@ -75,12 +75,17 @@ def check_mitogen(ee: dict) -> None:
     if ee["dependencies"].get("python") != "requirements-ee.txt":
         raise GateError(f"dependencies.python should be requirements-ee.txt: {ee['dependencies'].get('python')}")
 
-    def pin(path: Path) -> str:
-        lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip().startswith("mitogen")]
+    def pin(path: Path, package: str) -> str:
+        lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines()
+                 if re.match(rf"{re.escape(package)}\s*==", x.strip())]
         return lines[0] if len(lines) == 1 else ""
 
-    if not pin(ROOT / "requirements-ee.txt") or pin(ROOT / "requirements-ee.txt") != pin(ROOT / "requirements-dev.txt"):
-        raise GateError("requirements-ee.txt and requirements-dev.txt should pin the same mitogen")
+    # the EE runs what the tests ran: Mitogen, and the kubernetes client (its import is most of what
+    # each module task pays before its first request, and it differs from one release to the next)
+    for package in ("mitogen", "kubernetes"):
+        ee_pin = pin(ROOT / "requirements-ee.txt", package)
+        if not ee_pin or ee_pin != pin(ROOT / "requirements-dev.txt", package):
+            raise GateError(f"requirements-ee.txt and requirements-dev.txt should pin the same {package}")
     steps = " ".join((ee.get("additional_build_steps") or {}).get("append_final") or [])
     if "/usr/share/ansible/plugins/strategy" not in steps:
         raise GateError("append_final should link Mitogen's strategies into /usr/share/ansible/plugins/strategy")
