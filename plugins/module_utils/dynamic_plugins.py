@@ -30,13 +30,6 @@ EXPORT_OVERLAYS = "ghcr.io/redhat-developer/rhdh-plugin-export-overlays"
 #: The connector's plugins, by their short name.
 CONNECTOR_PLUGINS = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
 
-#: Plugin tags by RHDH minor release: (model-catalog, techdoc-url-reader).
-PLUGIN_TAGS = {
-    "1.8": ("bs_1.42.5__0.7.0", "bs_1.42.5__0.3.0"),
-    "1.9": ("bs_1.45.3__0.9.0", "bs_1.45.3__0.5.0"),
-    "1.10": ("bs_1.49.4__0.9.0", "bs_1.49.4__0.5.0"),
-}
-
 _NPM_VERSION = re.compile(r"^(@?[^@]+)@[^/]+$")
 
 

@@ -10,8 +10,31 @@ __metaclass__ = type
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.dynamic_plugins import CONNECTOR_PLUGINS, PLUGIN_TAGS
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.dynamic_plugins import CONNECTOR_PLUGINS
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import DEFAULT_DIGESTS, MAINTAINERS_DIGESTS
+
+#: What differs per RHDH release, one row each (a new release is a new row; the steps read it):
+#: - ``connector``: the connector the release needs. RHDH 1.11 was renamed 2.0: from 2.0 on, the
+#:   kserve-kubeflow-connector-backend plugin replaces the three sidecars, and the model-catalog plugin
+#:   has no ``baseUrl`` any more (plugin 0.11);
+#: - ``served``: the Backstage CRD versions its operator serves (no conversion webhook between them);
+#: - ``plugin_tags``: (model-catalog, techdoc-url-reader) of the sidecar connector; 1.8 from Red Hat's
+#:   guide, 1.9 and 1.10 from the connector maintainers' demo repository;
+#: - ``sidecar_digests``: the sidecars' images (module sidecars: where each set was read).
+SIDECAR_CONNECTOR = "sidecar"
+PLUGIN_ONLY_CONNECTOR = "plugin-only"
+RELEASES = {
+    "1.8": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"),
+            "plugin_tags": ("bs_1.42.5__0.7.0", "bs_1.42.5__0.3.0"), "sidecar_digests": DEFAULT_DIGESTS},
+    "1.9": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha3", "v1alpha4", "v1alpha5"),
+            "plugin_tags": ("bs_1.45.3__0.9.0", "bs_1.45.3__0.5.0"), "sidecar_digests": MAINTAINERS_DIGESTS},
+    "1.10": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha4", "v1alpha5"),
+             "plugin_tags": ("bs_1.49.4__0.9.0", "bs_1.49.4__0.5.0"), "sidecar_digests": MAINTAINERS_DIGESTS},
+    "2.0": {"connector": PLUGIN_ONLY_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
+}  # type: Dict[str, Dict[str, Any]]
+PLUGIN_TAGS = {release: row["plugin_tags"] for release, row in RELEASES.items() if row.get("plugin_tags")}
+SERVED_BACKSTAGE_VERSIONS = {release: row["served"] for release, row in RELEASES.items()}
 
 MIN_RHOAI = (2, 20)
 TECHDOCS_RHOAI = (2, 25)
@@ -172,19 +195,6 @@ def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
     return [v for v in verdicts if v["status"] == "fail"]
 
 
-#: What differs per RHDH release, one row each (a new release is a new row): the connector it needs
-#: and the Backstage CRD versions its operator serves (there is no conversion webhook between them).
-#: RHDH 1.11 was renamed 2.0: from 2.0 on, the kserve-kubeflow-connector-backend plugin replaces the
-#: three sidecars, and the model-catalog plugin has no ``baseUrl`` any more (plugin 0.11).
-SIDECAR_CONNECTOR = "sidecar"
-PLUGIN_ONLY_CONNECTOR = "plugin-only"
-RELEASES = {
-    "1.8": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4")},
-    "1.9": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha3", "v1alpha4", "v1alpha5")},
-    "1.10": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
-    "2.0": {"connector": PLUGIN_ONLY_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
-}  # type: Dict[str, Dict[str, Any]]
-SERVED_BACKSTAGE_VERSIONS = {release: row["served"] for release, row in RELEASES.items()}
 #: Version lines of Red Hat's RHDH chart (``backstage`` from rhdh-chart) by RHDH release. The chart
 #: published on charts.openshift.io (``redhat-developer-hub``) follows the RHDH version itself. A line
 #: not listed here names no release: it is not guessed.
@@ -392,3 +402,8 @@ def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] 
             "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known),
             fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known))
     return dict(zip(CONNECTOR_PLUGINS, PLUGIN_TAGS[rhdh_version]))
+
+
+def sidecar_digests(rhdh_version: Optional[str]) -> Dict[str, str]:
+    """The sidecars' image digests for an RHDH release of the sidecar connector ({} for any other)."""
+    return dict((RELEASES.get(rhdh_version or "") or {}).get("sidecar_digests") or {})

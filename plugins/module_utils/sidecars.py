@@ -31,11 +31,21 @@ IMAGE_NAMES = {
     "storage-rest": "model-catalog-storage-rest",
     "rhoai-normalizer": "model-catalog-rhoai-normalizer",
 }
+#: The sidecars' digests in Red Hat's RHDH 1.8 guide for the connector (its current edition): the
+#: module's default when no release is given.
 DEFAULT_DIGESTS = {
     "location": "sha256:c4471e07be6e0dbe821613053e6264a552cacda7f8604dbf306e6ac9e81e8ab9",
     "storage-rest": "sha256:398095e7469e86d84b1196371286363f4b7668aa3e26370b4d78cb8d4ace1dc9",
     "rhoai-normalizer": "sha256:9f19742450a3a9c6d9c01d8341a20db7eb5a52a39348f488ae06b6aa49754a26",
 }
+#: The digests the connector's maintainers run with RHDH 1.9 and 1.10: their demo repository
+#: (redhat-ai-dev/ai-rolling-demo-gitops, charts/rhdh/templates/rolling-demo-sidecars-job.yaml) pins
+#: these from its switch to digests (1135ce3, 2026-01-16) through 505e53a4 (2026-08-03), the span in
+#: which it moved to RHDH 1.9 (2a99153, 2026-02-05) and to 1.10 (54ea687, 2026-05-11). Only
+#: storage-rest differs from the 1.8 guide's.
+MAINTAINERS_DIGESTS = dict(DEFAULT_DIGESTS, **{
+    "storage-rest": "sha256:609f6866c7913a87c51912260803c219e564fa7dc90c2ff735ff6dfc5797bc3b",
+})
 LOCATION_PORT = 9090
 STORAGE_PORT = 7070
 PPROF_PORT = 6000

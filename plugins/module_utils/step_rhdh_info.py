@@ -151,6 +151,7 @@ def rhdh_info(svc: K8sService, *, namespace: str, name: Optional[str], install_t
         info["plugin_tags"] = None
         info["plugin_packages"] = []
         info["plugin_tags_error"] = str(err)
+    info["sidecar_digests"] = rules.sidecar_digests(info["rhdh_version"])
     info["plugin_identities"] = plugin_identities(plugin_registry)
     info["plugins_configmap"] = plugins_configmap_of(info, plugins_configmap)
     info["pod_annotations"] = {} if info["install_type"] == "operator" else {

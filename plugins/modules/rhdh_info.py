@@ -209,6 +209,11 @@ plugin_packages:
   returned: always
   type: list
   elements: str
+sidecar_digests:
+  description: The sidecars' image digests for this RHDH release (empty when it takes no sidecars or is not known).
+  returned: always
+  type: dict
+  version_added: 0.1.0
 plugin_tags_error:
   description: Why no plugin tags could be chosen, and which variables to set.
   returned: when plugin_tags is null

@@ -273,3 +273,16 @@ def test_access_reviews_cover_every_verb_and_registry():
         {"verb": "create", "resource": "configmaps", "group": "", "namespace": "ai-rhdh"},
         {"verb": "get", "resource": "services", "group": "", "name": "reg-a", "namespace": "rhoai-model-registries"},
     ]
+
+
+def test_each_sidecar_release_has_its_digests_and_1_9_and_1_10_run_the_maintainers_storage_rest():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
+
+    assert rules.sidecar_digests("1.8") == sc.DEFAULT_DIGESTS  # the guide's
+    for release in ("1.9", "1.10"):
+        digests = rules.sidecar_digests(release)
+        assert digests["storage-rest"] == "sha256:609f6866c7913a87c51912260803c219e564fa7dc90c2ff735ff6dfc5797bc3b"
+        assert {k: v for k, v in digests.items() if k != "storage-rest"} == {
+            k: v for k, v in sc.DEFAULT_DIGESTS.items() if k != "storage-rest"}
+    assert rules.sidecar_digests("2.0") == {} and rules.sidecar_digests(None) == {}
+    assert set(rules.sidecar_digests("1.10")) == set(sc.SIDECAR_NAMES)
