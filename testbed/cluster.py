@@ -34,7 +34,7 @@ from kubernetes.client import ApiClient, Configuration
 from . import audit
 from .build import build_binaries, operator_home
 from .errors import ComponentError, TestbedError
-from .kube import Kube, wait_for
+from .kube import Kube, raw_request, wait_for
 from .paths import PACKAGE_DIR, cluster_dir, clusters_root, kwok_workdir
 from .timing import step
 
@@ -370,11 +370,8 @@ class Cluster:
     def readyz(self) -> bool:
         """True if the API server's /readyz answers ok."""
         try:
-            answer = self.kube().api.call_api(
-                "/readyz", "GET", auth_settings=["BearerToken"], _preload_content=False,
-                _return_http_data_only=True, _request_timeout=5,
-            )
-            return bool(answer.status == 200)
+            raw_request(self.kube().api, "GET", "/readyz", timeout=5)
+            return True
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
 

@@ -67,6 +67,34 @@ def is_subset(desired: Any, live: Any) -> bool:
     return bool(desired == live)
 
 
+def raw_request(
+    api: ApiClient,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    body: Any = None,
+    timeout: float | None = None,
+) -> bytes:
+    """One request with the client's credentials; the body as it came (raises ApiException on a
+    status of 400 or more). The kubernetes client's generated ApiClient changed its call_api in
+    34.1: older ones take (path, method, ...), newer ones a request made by param_serialize."""
+    if hasattr(api, "param_serialize"):
+        request = api.param_serialize(method, path, query_params=query or [], header_params=headers or {},
+                                      body=body, auth_settings=["BearerToken"])
+        response = api.call_api(*request, _request_timeout=timeout)
+        response.read()
+        if response.status >= 400:
+            raise ApiException(http_resp=response)
+        return bytes(response.data or b"")
+    response = api.call_api(
+        path, method, query_params=query or [], header_params=headers or {}, body=body,
+        auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+        _request_timeout=timeout,
+    )
+    return bytes(response.data or b"")
+
+
 class Kube:
     """REST calls against one cluster, with a discovery cache."""
 
@@ -84,17 +112,7 @@ class Kube:
     ) -> Obj:
         """Send one request and return the decoded JSON answer (raises ApiException)."""
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        response = self.api.call_api(
-            path,
-            method,
-            query_params=query or [],
-            header_params=headers,
-            body=body,
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _return_http_data_only=True,
-        )
-        data = response.data
+        data = raw_request(self.api, method, path, query=query, headers=headers, body=body)
         return json.loads(data) if data else {}
 
     def get_or_none(self, path: str) -> Obj | None:
