@@ -231,14 +231,31 @@ def _kwokctl_config(bin_dir: Path) -> dict[str, Any]:
                 "extraArgs": [
                     {"key": "service-account-private-key-file", "value": "{PKI}/admin.key", "override": True},
                     {"key": "root-ca-file", "value": "{PKI}/ca.crt", "override": True},
-                    # One controller manager, no lease to lose: with leader election it exits once
-                    # the API server has been down past its renew deadline, sometimes only after
-                    # the API server is back, and then no Deployment rolls out any more.
-                    {"key": "leader-elect", "value": "false", "override": True},
+                    # One controller manager, no lease to lose: with leader election it exits 10 to
+                    # 12 s after the API server went away ("leaderelection lost"), often after
+                    # `kwokctl start` found it alive, and then no Deployment rolls out any more.
+                    # Not an override: kwokctl passes no --leader-elect, and an override of an
+                    # argument it does not pass is dropped with a warning (_kwokctl_create fails
+                    # on that warning).
+                    {"key": "leader-elect", "value": "false"},
                 ],
             },
         ],
     }
+
+
+def _dropped_overrides(kwokctl_output: str) -> list[str]:
+    """Keys of componentsPatches overrides that kwokctl dropped: it only replaces an argument it
+    passes itself, and for any other it logs "have not match override" and goes on without it."""
+    keys = []
+    for line in kwokctl_output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("msg") == "have not match override":
+            keys.append(str(record.get("key")))
+    return keys
 
 
 def _node_manifest() -> dict[str, Any]:
@@ -662,6 +679,14 @@ class Cluster:
             component = dead[0] if dead else "kwokctl"
             log = self.log_path(self._binary_name(component)) if dead else create_log
             raise ComponentError(component, f"kwokctl create cluster failed:\n{_tail(create_log)}", log)
+        dropped = _dropped_overrides(proc.stdout + proc.stderr)
+        if dropped:
+            self.delete()
+            raise TestbedError(
+                f"kwokctl create cluster {self.name} ignored the override of {', '.join(dropped)}:"
+                " kwokctl passes no such argument to replace (make it a plain extra argument in"
+                " _kwokctl_config); the cluster is deleted again"
+            )
 
     def _check_components(self) -> None:
         for component, running in self.components_running().items():
