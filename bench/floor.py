@@ -21,6 +21,16 @@ from kubernetes import client, config  # noqa: E402
 NS, REG_NS, NAME = "ai-rhdh", "rhoai-model-registries", "rhdh-rhoai-connector"
 
 
+def raw_get(api: client.ApiClient, path: str) -> bytes:
+    """GET ``path`` as it comes, with the older and the newer generated ApiClient alike."""
+    if hasattr(api, "param_serialize"):  # kubernetes >= 34
+        response = api.call_api(*api.param_serialize("GET", path, auth_settings=["BearerToken"]))
+        response.read()
+        return bytes(response.data)
+    return api.call_api(path, "GET", auth_settings=["BearerToken"], _preload_content=False,
+                        _return_http_data_only=True).data
+
+
 def main(kubeconfig: str) -> int:
     api = config.new_client_from_config(config_file=kubeconfig)
     api.user_agent = "rhdh-bench-floor"
@@ -36,8 +46,7 @@ def main(kubeconfig: str) -> int:
         lambda: core.read_namespaced_config_map(NAME + "-app-config", NS),
         lambda: core.read_namespaced_config_map("dynamic-plugins-rhdh", NS),
         lambda: custom.list_namespaced_custom_object("rhdh.redhat.com", "v1alpha4", NS, "backstages"),
-        lambda: api.call_api("/apis/rhdh.redhat.com", "GET", auth_settings=["BearerToken"],
-                             _preload_content=False, _return_http_data_only=True),
+        lambda: raw_get(api, "/apis/rhdh.redhat.com"),
         lambda: custom.list_cluster_custom_object("datasciencecluster.opendatahub.io", "v1", "datascienceclusters"),
         lambda: apps.read_namespaced_deployment("backstage-developer-hub", NS),
     ]
