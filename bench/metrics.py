@@ -5,6 +5,7 @@ and targets. No I/O here (unit-tested)."""
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -372,6 +373,112 @@ def parse_profile_tasks(output: str) -> list[tuple[str, float]]:
     return tasks
 
 
+# ----- one module process, phase by phase -----
+# Who pulled an import in (python -X importtime): each imported module's own time goes to the first of
+# these groups found on its chain of importers, itself first. Standard-library modules count for
+# whoever imported them; those imported by none of the groups are the AnsiballZ wrapper's own.
+IMPORT_GROUPS = (
+    ("ansible_collections.rhdh.", "this collection's module_utils"),
+    ("ansible_collections.kubernetes.", "kubernetes.core's module_utils"),
+    ("ansible.", "ansible's module_utils"),
+    ("ruamel.", "ruamel.yaml"),
+    ("_ruamel_yaml", "ruamel.yaml"),
+    ("kubernetes.", "the kubernetes client and what it imports"),
+)
+CLIENT_GROUP = "the kubernetes client and what it imports"
+WRAPPER_GROUP = "the standard library, for the wrapper and Python itself"
+_IMPORT_LINE = re.compile(r"^import time:\s+(?P<self>\d+) \|\s+(?P<cumulative>\d+) \|(?P<indent> *)(?P<name>\S+)")
+
+
+def parse_importtime(text: str) -> list[tuple[int, str, float, str | None]]:
+    """``python -X importtime`` output: (depth, module, own seconds, importer or None) per import, in
+    the order printed (an import after everything it imported)."""
+    rows = []
+    for line in text.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match:
+            rows.append((len(match.group("indent")) // 2, match.group("name"), int(match.group("self")) / 1e6))
+    importer: dict[int, str | None] = {}
+    stack: list[tuple[int, str]] = []
+    for index in range(len(rows) - 1, -1, -1):  # backwards, an importer comes before what it imported
+        depth, name, _ = rows[index]
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        importer[index] = stack[-1][1] if stack else None
+        stack.append((depth, name))
+    return [(depth, name, own, importer[i]) for i, (depth, name, own) in enumerate(rows)]
+
+
+def import_group(name: str, stdlib: frozenset[str] | set[str] | None = None) -> str | None:
+    """The group of one imported module: one of IMPORT_GROUPS, the client's group for any other
+    third-party package (what ``import kubernetes`` pulls in: urllib3, yaml, pydantic, google.auth...),
+    None for the standard library (and the bare namespace package ansible_collections)."""
+    stdlib = sys.stdlib_module_names if stdlib is None else stdlib
+    for prefix, group in IMPORT_GROUPS:
+        if (name + ".").startswith(prefix):
+            return group
+    top = name.split(".", 1)[0]
+    if top in stdlib or top in ("ansible_collections", "sitecustomize", "_sysconfigdata") or top.startswith("_sysconfigdata"):
+        return None
+    return CLIENT_GROUP
+
+
+def import_breakdown(text: str, stdlib: frozenset[str] | set[str] | None = None) -> dict[str, float]:
+    """Seconds of import per group (``python -X importtime`` output), largest first: each module's own
+    time goes to the group of the first module on its chain of importers (itself first) that has one."""
+    rows = parse_importtime(text)
+    importer_of = {name: importer for _, name, _, importer in rows}
+    totals: Counter[str] = Counter()
+    for _, name, own, _ in rows:
+        group, seen, current = None, set(), name
+        while current is not None and current not in seen and group is None:
+            seen.add(current)
+            group = import_group(current, stdlib)
+            current = importer_of.get(current)
+        totals[group or WRAPPER_GROUP] += own
+    return {group: round(seconds, 3) for group, seconds in totals.most_common()}
+
+
+def import_packages(text: str, top: int = 5) -> list[tuple[str, float]]:
+    """The ``top`` third-party packages by their own import seconds (what the client's group is made of)."""
+    totals: Counter[str] = Counter()
+    for _, name, own, _ in parse_importtime(text):
+        if import_group(name) == CLIENT_GROUP:
+            totals[name.split(".", 1)[0]] += own
+    return [(name, round(seconds, 3)) for name, seconds in totals.most_common(top)]
+
+
+# Marks of one module process (bench/module_cost.py's driver), in seconds since the process was spawned.
+PHASES = (
+    ("interpreter", "Python's start (the interpreter and site)", None, "start"),
+    ("wrapper", "AnsiballZ wrapper (payload decoded, written and opened as a zip)", "start", "loader"),
+    ("imports", "imports and the module's top-level code", "loader", "init0"),
+    ("arguments", "argument spec and validation (AnsibleModule)", "init0", "init1"),
+    ("before_client", "the module's code before the client", "init1", "client0"),
+    ("client", "client set-up (kubeconfig, API client, discovery cache)", "client0", "client1"),
+    ("work", "requests and the step's own work", "client1", "exit0"),
+    ("exit", "exit (result JSON, temporary files, interpreter teardown)", "exit0", "end"),
+)
+
+
+def module_phases(marks: Mapping[str, float]) -> dict[str, float]:
+    """Seconds of each phase of one module process from its marks (seconds since spawn: start, loader,
+    init0/init1 around AnsibleModule's constructor, client0/client1 around get_api_client, exit0 at
+    exit_json or fail_json, end when the process was reaped; http_s the time spent in HTTP requests).
+    A phase whose marks are missing (a module that made no client) is left out; ``work`` is split into
+    ``requests`` (http_s) and ``step`` (the rest); ``total`` is ``end``."""
+    out: dict[str, float] = {}
+    for key, _, begin, end in PHASES:
+        if end in marks and (begin is None or begin in marks):
+            out[key] = round(marks[end] - (marks[begin] if begin else 0.0), 4)
+    if "work" in out and "http_s" in marks:
+        out["requests"] = round(marks["http_s"], 4)
+        out["step"] = round(out["work"] - marks["http_s"], 4)
+    if "end" in marks:
+        out["total"] = round(marks["end"], 4)
+    return out
+
+
 # ----- targets -----
 @dataclass(frozen=True)
 class Target:
@@ -389,6 +496,35 @@ class Target:
     def line(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
         return f"{verdict}  {self.name}: {self.value:g}{self.unit} (limit {self.limit:g}{self.unit})"
+
+
+def speed_targets(col: Mapping[str, float], ref: Mapping[str, float],
+                  mitogen: Mapping[str, float] | None = None) -> list[Target]:
+    """The targets of speed, each a ratio within one run. ``col`` and ``ref`` (the collection and the
+    reference, run plainly) and ``mitogen`` (the collection under strategy mitogen_linear; None when not
+    run) hold medians: ``converge_s`` and ``noop_s`` (wall seconds of a fresh converge and of a no-op
+    re-run) and ``converge_cpu_s`` and ``noop_cpu_s`` (controller CPU seconds per cluster). The
+    collection takes at most the reference's wall time and CPU, and under Mitogen at most half the
+    reference's wall time run plainly."""
+    out = [
+        Target("fresh converge wall time (median), collection / reference",
+               ratio(col["converge_s"], ref["converge_s"]), 1.0),
+        Target("no-op wall time (median), collection / reference", ratio(col["noop_s"], ref["noop_s"]), 1.0),
+    ]
+    if mitogen:
+        out += [
+            Target("fresh converge wall time (median), collection under Mitogen (mitogen_linear) / reference "
+                   "run plainly", ratio(mitogen["converge_s"], ref["converge_s"]), 0.5),
+            Target("no-op wall time (median), collection under Mitogen (mitogen_linear) / reference run plainly",
+                   ratio(mitogen["noop_s"], ref["noop_s"]), 0.5),
+        ]
+    out += [
+        Target("controller CPU per cluster, fresh converge (median), collection / reference",
+               ratio(col["converge_cpu_s"], ref["converge_cpu_s"]), 1.0),
+        Target("controller CPU per cluster, no-op (median), collection / reference",
+               ratio(col["noop_cpu_s"], ref["noop_cpu_s"]), 1.0),
+    ]
+    return out
 
 
 def ratio(numerator: float, denominator: float) -> float:

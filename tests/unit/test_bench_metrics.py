@@ -180,3 +180,94 @@ def test_cpu_of_a_process_from_its_stat_line() -> None:
 def test_controller_cpu_per_cluster() -> None:
     assert m.per_cluster(26.01, 10) == 2.6
     assert m.per_cluster(4.73, 1) == 4.73 and m.per_cluster(3.0, 0) == 3.0
+
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:      2000 |       2000 | encodings
+import time:      2000 |       2000 |     base64
+import time:      3000 |       3000 |       json.decoder
+import time:      1000 |       4000 |     json
+import time:     50000 |      57000 |   ansible.module_utils.basic
+import time:      1000 |      58000 | ansible.module_utils._internal._ansiballz._loader
+import time:      7000 |       7000 |         cryptography
+import time:     20000 |      20000 |         pydantic
+import time:      4000 |       4000 |           email.utils
+import time:      6000 |      10000 |         urllib3
+import time:     30000 |      67000 |       kubernetes
+import time:        10 |      67010 |     kubernetes.dynamic
+import time:      8000 |       8000 |     ruamel.yaml
+import time:      9000 |      84010 |   ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service
+import time:      5000 |       5000 |   ansible_collections.kubernetes.core.plugins.module_utils.k8s.client
+import time:      1000 |      90010 | ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_module
+"""
+
+
+def test_importtime_rows_know_their_importer() -> None:
+    rows = m.parse_importtime(IMPORTTIME)
+    assert len(rows) == 16
+    assert rows[0] == (0, "encodings", 0.002, None)
+    by_name = {name: importer for _, name, _, importer in rows}
+    assert by_name["json.decoder"] == "json"
+    assert by_name["json"] == "ansible.module_utils.basic"
+    assert by_name["email.utils"] == "urllib3"
+    assert by_name["kubernetes"] == "kubernetes.dynamic"
+    assert by_name["ansible.module_utils._internal._ansiballz._loader"] is None
+
+
+def test_imports_go_to_who_pulled_them_in() -> None:
+    """The standard library counts for its importer, any third-party package for the kubernetes client
+    (which imports them all), ruamel.yaml apart (only the collection imports it)."""
+    stdlib = {"encodings", "base64", "json", "email"}
+    assert m.import_group("ansible.module_utils.basic", stdlib) == "ansible's module_utils"
+    assert m.import_group("ansible_collections.rhdh.ai_connector.plugins.module_utils.rules", stdlib) == \
+        "this collection's module_utils"
+    assert m.import_group("ansible_collections.kubernetes.core.plugins.module_utils.k8s.client", stdlib) == \
+        "kubernetes.core's module_utils"
+    assert m.import_group("pydantic", stdlib) == m.CLIENT_GROUP
+    assert m.import_group("ruamel.yaml", stdlib) == "ruamel.yaml"
+    assert m.import_group("json", stdlib) is None and m.import_group("ansible_collections", stdlib) is None
+    groups = m.import_breakdown(IMPORTTIME, stdlib)
+    assert groups == {
+        m.CLIENT_GROUP: 0.067,  # kubernetes, pydantic, cryptography, urllib3 and the email.utils it imported
+        "ansible's module_utils": 0.057,  # basic with base64, json and json.decoder, and the loader
+        "this collection's module_utils": 0.01,
+        "ruamel.yaml": 0.008,
+        "kubernetes.core's module_utils": 0.005,
+        m.WRAPPER_GROUP: 0.002,  # encodings: imported by no group (Python's own start)
+    }
+    assert m.import_packages(IMPORTTIME, top=2) == [("kubernetes", 0.03), ("pydantic", 0.02)]
+
+
+def test_module_phases_from_the_marks_of_one_process() -> None:
+    marks = {"start": 0.02, "loader": 0.05, "init0": 0.5, "init1": 0.51, "client0": 0.52, "client1": 0.6,
+             "exit0": 0.7, "end": 0.76, "http_s": 0.03, "http_n": 1}
+    phases = m.module_phases(marks)
+    assert phases == {"interpreter": 0.02, "wrapper": 0.03, "imports": 0.45, "arguments": 0.01,
+                      "before_client": 0.01, "client": 0.08, "work": 0.1, "exit": 0.06, "requests": 0.03,
+                      "step": 0.07, "total": 0.76}
+    assert sum(phases[k] for k, _, _, _ in m.PHASES) == phases["total"]
+    # A module that failed before making a client: the phases around the client are left out.
+    failed = m.module_phases({"start": 0.02, "loader": 0.05, "init0": 0.5, "init1": 0.51, "exit0": 0.52,
+                              "end": 0.6, "http_s": 0.0})
+    assert "client" not in failed and "work" not in failed and failed["exit"] == 0.08 and failed["total"] == 0.6
+
+
+def test_speed_targets_are_ratios_within_the_run() -> None:
+    col = {"converge_s": 12.0, "noop_s": 9.0, "converge_cpu_s": 11.0, "noop_cpu_s": 10.5}
+    ref = {"converge_s": 12.0, "noop_s": 10.0, "converge_cpu_s": 14.0, "noop_cpu_s": 10.0}
+    mitogen = {"converge_s": 7.0, "noop_s": 4.0, "converge_cpu_s": 6.0, "noop_cpu_s": 3.0}
+    targets = {t.name: t for t in m.speed_targets(col, ref, mitogen)}
+    assert len(targets) == 6
+    wall = targets["fresh converge wall time (median), collection / reference"]
+    assert (wall.value, wall.limit, wall.passed) == (1.0, 1.0, True)  # at the limit passes
+    assert targets["no-op wall time (median), collection / reference"].value == 0.9
+    mit_converge = next(t for n, t in targets.items() if n.startswith("fresh converge") and "Mitogen" in n)
+    mit_noop = next(t for n, t in targets.items() if n.startswith("no-op") and "Mitogen" in n)
+    assert (mit_converge.value, mit_converge.limit, mit_converge.passed) == (0.58, 0.5, False)
+    assert (mit_noop.value, mit_noop.passed) == (0.4, True)
+    cpu_noop = targets["controller CPU per cluster, no-op (median), collection / reference"]
+    assert (cpu_noop.value, cpu_noop.passed) == (1.05, False)
+    assert targets["controller CPU per cluster, fresh converge (median), collection / reference"].value == 0.79
+    assert not any("Mitogen" in t.name for t in m.speed_targets(col, ref))
+    assert len(m.speed_targets(col, ref)) == 4
