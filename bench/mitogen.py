@@ -14,7 +14,6 @@ bench/results/mitogen-<timestamp>.json and a Markdown table to stdout.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -28,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import Run, log, run_playbook  # noqa: E402
+from bench.run import Run, log, mitogen_env, run_playbook  # noqa: E402
 from testbed import Cluster  # noqa: E402
 
 SCENARIOS = ("rhoai-2.25", "rhdh-helm")
@@ -39,13 +38,7 @@ def strategy_env(mitogen: bool, kubeconfig: Path | None = None) -> dict[str, str
     env = {"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections")}
     if kubeconfig:
         env["K8S_AUTH_KUBECONFIG"] = str(kubeconfig)
-    if mitogen:
-        spec = importlib.util.find_spec("ansible_mitogen")
-        if spec is None or not spec.origin:
-            raise SystemExit("mitogen is not installed: scripts/bootstrap installs requirements-dev.txt")
-        env["ANSIBLE_STRATEGY_PLUGINS"] = str(Path(spec.origin).parent / "plugins" / "strategy")
-        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
-    return env
+    return mitogen_env(env) if mitogen else env
 
 
 def cluster(name: str) -> Cluster:

@@ -2,14 +2,18 @@
 """Benchmark of the collection against the do-it-yourself reference playbook (bench/reference/).
 
 On fresh testbed clusters: wall and CPU time, peak memory and API requests of a fresh converge, a
-no-op re-run and an uninstall, for the collection and for the reference; the no-op's requests of each
-step of the role (each module task sends its own user agent) against that step's minimum; then fleet
-scaling (1, 2, 5 and as many clusters as fit, at most 10), with the controller's CPU per cluster.
+no-op re-run and an uninstall, for the collection and for the reference, and the collection's converge
+and no-op under Mitogen's strategy mitogen_linear; the no-op's requests of each step of the role (each
+module task sends its own user agent) against that step's minimum; one module process of each step,
+phase by phase, against one k8s_info task (bench/module_cost.py); then fleet scaling (1, 2, 5 and as
+many clusters as fit, at most 10), with the controller's CPU per cluster. The targets are ratios
+within one run (metrics.speed_targets), printed as PASS/FAIL lines.
 Results go to bench/results/<timestamp>/ and the figures into docs/performance.md. Run it through
 bench/run (which prepares the virtual environment):
 
     bench/run                      # everything
-    bench/run --no-fleet           # collection vs reference only (about 9 minutes on 2 quiet cores)
+    bench/run --no-fleet           # collection vs reference only (about 8 minutes on 2 cores)
+    bench/run --no-fleet --no-mitogen   # ... without the runs under Mitogen
     bench/run --max-clusters 5     # a smaller fleet
     bench/run --rerender bench/results/<run>   # the report again from that run's results.json
 """
@@ -17,6 +21,7 @@ bench/run (which prepares the virtual environment):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -39,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import metrics as m  # noqa: E402
+from bench import module_cost  # noqa: E402
 from testbed import Cluster  # noqa: E402
 from testbed import audit  # noqa: E402
 
@@ -116,6 +122,16 @@ def ansible_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def mitogen_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a user sets to run a playbook under Mitogen (docs/aap.md): its strategy plugins' folder and
+    the strategy mitogen_linear."""
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or not spec.origin:
+        raise SystemExit("mitogen is not installed: scripts/bootstrap installs requirements-dev.txt")
+    return {**(env or {}), "ANSIBLE_STRATEGY_PLUGINS": str(Path(spec.origin).parent / "plugins" / "strategy"),
+            "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
 def run_playbook(name: str, args: list[str], logdir: Path, env: dict[str, str] | None = None) -> Run:
     """Run ansible-playbook ``args``; CPU is the RUSAGE_CHILDREN delta (the whole process tree)."""
     logfile = logdir / f"{name}.log"
@@ -151,12 +167,24 @@ def fresh_cluster(name: str) -> Cluster:
     return cluster
 
 
+def raw_get(api: Any, path: str, accept: str = "application/json") -> bytes:
+    """GET ``path`` with the client's credentials, the body as it came (no discovery, no decoding);
+    the kubernetes client's older and newer generated ApiClient alike."""
+    if hasattr(api, "param_serialize"):  # kubernetes >= 34: call_api(method, url, headers, ...)
+        request = api.param_serialize("GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"])
+        response = api.call_api(*request)
+        response.read()
+        if not 200 <= response.status <= 299:
+            raise RuntimeError(f"GET {path}: {response.status} {response.data[:200]!r}")
+        return bytes(response.data)
+    response = api.call_api(path, "GET", header_params={"Accept": accept}, auth_settings=["BearerToken"],
+                            _preload_content=False, _return_http_data_only=True)
+    return bytes(response.data)
+
+
 def metric_counts(cluster: Cluster) -> Counter[m.Key]:
     """apiserver_request_total now (one GET /metrics by the testbed's client, no discovery)."""
-    response = cluster.kube().api.call_api("/metrics", "GET", header_params={"Accept": "text/plain"},
-                                           auth_settings=["BearerToken"], _preload_content=False,
-                                           _return_http_data_only=True)
-    return m.request_counts(response.data.decode("utf-8"))
+    return m.request_counts(raw_get(cluster.kube().api, "/metrics", "text/plain").decode("utf-8"))
 
 
 def audit_window(cluster: Cluster, start: float, end: float) -> list[dict[str, Any]]:
@@ -228,37 +256,6 @@ def _strip(obj: dict[str, Any], key: str) -> Any:
 
 
 # ----- profiling -----
-def python_costs(repeat: int = 3) -> dict[str, float]:
-    """Median seconds of a bare Python start and of importing the kubernetes client (what every
-    module task of either playbook pays once, in its own process), and of importing each of the role's
-    modules."""
-    cases = {
-        "python_start_s": "pass",
-        "import_kubernetes_s": "import kubernetes.client, kubernetes.dynamic",
-        "import_kubernetes_core_s": "import ansible_collections.kubernetes.core.plugins.module_utils.k8s.client",
-    }
-    out: dict[str, Any] = {key: _median_run(code, repeat) for key, code in cases.items()}
-    # What each of the role's module tasks imports before its first request (its module_utils and the
-    # clients they import), from the checkout's collection path.
-    out["import_modules_s"] = {
-        step: _median_run(f"import ansible_collections.rhdh.ai_connector.plugins.modules.{step}", repeat)
-        for step in m.STEPS}
-    return out
-
-
-def _median_run(code: str, repeat: int) -> float:
-    """Median seconds of ``python -c code`` (a new process each time, as a module task is)."""
-    env = dict(os.environ)
-    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".cache" / "collections"))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (collections.split(":")[0], env.get("PYTHONPATH", "")) if p)
-    times = []
-    for _ in range(repeat):
-        t0 = time.monotonic()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd="/", env=env)
-        times.append(time.monotonic() - t0)
-    return round(statistics.median(times), 3)
-
-
 def floor_check(cluster: Cluster, repeat: int = 3) -> dict[str, Any]:
     """bench/floor.py against the converged cluster: the minimum reads in one process (median)."""
     runs = []
@@ -304,64 +301,88 @@ def _reference_args(cluster: Cluster) -> list[str]:
     return ["bench/reference/install.yml", "-e", f"ref_kubeconfig={cluster.kubeconfig}"]
 
 
-def repeated(measure: Callable[[int], Run], repeat: int) -> tuple[Run, list[float]]:
-    """Run ``measure`` ``repeat`` times: the run of median wall time, and every wall time."""
-    runs = sorted((measure(i) for i in range(1, repeat + 1)), key=lambda r: r.wall_s)
-    return runs[len(runs) // 2], [r.wall_s for r in runs]
+def repeated(measure: Callable[[int], Run], repeat: int) -> tuple[Run, list[float], list[float]]:
+    """Run ``measure`` ``repeat`` times: the run of median wall time, every wall time and every CPU time
+    (in the order run)."""
+    runs = [measure(i) for i in range(1, repeat + 1)]
+    return sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2], [r.wall_s for r in runs], [r.cpu_s for r in runs]
 
 
-def bench_collection(logdir: Path, idle: float, keep: bool, repeat: int) -> dict[str, Any]:
-    """Converge, no-op (with and without verify), profile and uninstall on one fresh cluster."""
-    cluster = fresh_cluster("bn-col")
-    out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
-    out["converge"] = measured(cluster, "collection-converge", _collection_args("install", cluster),
-                               logdir, COLLECTION_AGENTS)
-    out["noop"], out["noop_walls"] = repeated(
-        lambda i: measured(cluster, f"collection-noop-{i}", _collection_args("install", cluster), logdir,
-                           COLLECTION_AGENTS), repeat)
-    out["noop_no_verify"] = measured(cluster, "collection-noop-no-verify",
-                                     _collection_args("install", cluster, "-e", "rhoai_connector_verify=false"),
-                                     logdir, COLLECTION_AGENTS)
-    out["state"] = state_fingerprint(cluster)
-    out["cluster_rss_bytes"] = cluster.rss_bytes()
-    out["profile"] = {**python_costs(), **floor_check(cluster), **module_task_cost(cluster, logdir),
-                      **profile_noop(cluster, logdir)}
-    out["uninstall"] = measured(cluster, "collection-uninstall", _collection_args("uninstall", cluster), logdir,
-                                COLLECTION_AGENTS)
-    if not keep:
-        cluster.delete()
-    out["converge_walls"] = [out["converge"].wall_s] + more_fresh_converges(
-        "bn-col", lambda c: _collection_args("install", c), logdir, repeat)
-    return out
+def bench_comparison(logdir: Path, idle: float, keep: bool, repeat: int,
+                     mitogen: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The collection and the reference, each on a fresh cluster of its own, their runs interleaved (a
+    change of the machine's load touches both alike): converge (and the collection's under Mitogen, on a
+    third cluster), ``repeat`` no-ops each (and under Mitogen), the collection's no-op without verify, the
+    profiles, the collection's uninstall; then ``repeat`` - 1 more rounds of the three fresh converges,
+    each on a new cluster."""
+    col_cluster, ref_cluster = fresh_cluster("bn-col"), fresh_cluster("bn-ref")
+    col: dict[str, Any] = {"idle": idle_baseline(col_cluster, idle)}
+    ref: dict[str, Any] = {"idle": idle_baseline(ref_cluster, idle)}
+    col["mitogen_converge_walls"], col["mitogen_converge_cpus"] = [], []
 
-
-def more_fresh_converges(prefix: str, args_for: Callable[[Cluster], list[str]], logdir: Path,
-                         repeat: int) -> list[float]:
-    """Wall times of repeat - 1 more fresh converges, each on a cluster of its own, deleted after."""
-    walls = []
-    for i in range(2, repeat + 1):
-        cluster = fresh_cluster(f"{prefix}-{i}")
+    def fresh_converges(i: int, plays: list[tuple[str, Callable[[Cluster], list[str]], Any, dict[str, Any], str]]
+                        ) -> None:
+        """One round: each play on a new cluster of its own (all made first), one after the other."""
+        clusters = [fresh_cluster(f"bn-{prefix.split('-')[-1][:3]}-{i}") for prefix, *_ in plays]
         try:
-            walls.append(run_playbook(f"{prefix}-converge-{i}", args_for(cluster), logdir).wall_s)
+            for cluster, (prefix, args_for, env, side, key) in zip(clusters, plays):
+                run = run_playbook(f"{prefix}-converge-{i}", args_for(cluster), logdir, env)
+                if run.rc != 0:
+                    raise SystemExit(f"{run.name} failed (rc {run.rc}); see {run.log}")
+                log(f"{run.name}: {run.wall_s} s wall, {run.cpu_s} s CPU, changed={run.changed}")
+                side[key + "_walls"].append(run.wall_s)
+                side[key + "_cpus"].append(run.cpu_s)
         finally:
-            cluster.delete()
-    return walls
+            for cluster in clusters:
+                cluster.delete()
 
+    mitogen_play = (("collection-mitogen", lambda c: _collection_args("install", c), mitogen_env(), col,
+                     "mitogen_converge") if mitogen else None)
 
-def bench_reference(logdir: Path, idle: float, keep: bool, repeat: int) -> dict[str, Any]:
-    """Converge and no-op of the reference on one fresh cluster (it has no uninstall)."""
-    cluster = fresh_cluster("bn-ref")
-    out: dict[str, Any] = {"idle": idle_baseline(cluster, idle)}
-    out["converge"] = measured(cluster, "reference-converge", _reference_args(cluster), logdir, REFERENCE_AGENTS)
-    out["noop"], out["noop_walls"] = repeated(
-        lambda i: measured(cluster, f"reference-noop-{i}", _reference_args(cluster), logdir, REFERENCE_AGENTS),
-        repeat)
-    out["profile"] = profile_tasks_run("reference-noop-profiled", _reference_args(cluster), logdir)
-    out["state"] = state_fingerprint(cluster)
+    def col_run(name: str, env: dict[str, str] | None = None, *extra: str) -> Run:
+        return measured(col_cluster, name, _collection_args("install", col_cluster, *extra), logdir,
+                        COLLECTION_AGENTS, env)
+
+    def ref_run(name: str, env: dict[str, str] | None = None) -> Run:
+        return measured(ref_cluster, name, _reference_args(ref_cluster), logdir, REFERENCE_AGENTS, env)
+
+    col["converge"] = col_run("collection-converge")
+    ref["converge"] = ref_run("reference-converge")
+    for side, run in ((col, col["converge"]), (ref, ref["converge"])):
+        side["converge_walls"], side["converge_cpus"] = [run.wall_s], [run.cpu_s]
+    if mitogen:
+        fresh_converges(1, [mitogen_play])  # type: ignore[list-item]
+    kinds = [("noop", None)] + ([("mitogen_noop", mitogen_env())] if mitogen else [])
+    runs: dict[str, list[Run]] = {}
+    for i in range(1, repeat + 1):
+        for kind, env in kinds:
+            label = kind.replace("_", "-")
+            runs.setdefault("col-" + kind, []).append(col_run(f"collection-{label}-{i}", env))
+            runs.setdefault("ref-" + kind, []).append(ref_run(f"reference-{label}-{i}", env))
+    for kind, _ in kinds:
+        for side, key in ((col, "col-"), (ref, "ref-")):
+            done = runs[key + kind]
+            side[kind] = sorted(done, key=lambda r: r.wall_s)[len(done) // 2]
+            side[kind + "_walls"] = [r.wall_s for r in done]
+            side[kind + "_cpus"] = [r.cpu_s for r in done]
+    col["noop_no_verify"] = col_run("collection-noop-no-verify", None, "-e", "rhoai_connector_verify=false")
+    col["state"], ref["state"] = state_fingerprint(col_cluster), state_fingerprint(ref_cluster)
+    col["cluster_rss_bytes"] = col_cluster.rss_bytes()
+    col["profile"] = {**floor_check(col_cluster), **module_task_cost(col_cluster, logdir),
+                      **profile_noop(col_cluster, logdir)}
+    ref["profile"] = profile_tasks_run("reference-noop-profiled", _reference_args(ref_cluster), logdir)
+    log("one module process of each step against one k8s_info task (bench/module_cost.py)")
+    col["profile"]["module_cost"] = module_cost.measure(col_cluster.kubeconfig, logdir / "module-cost", repeat + 2)
+    col["uninstall"] = measured(col_cluster, "collection-uninstall", _collection_args("uninstall", col_cluster),
+                                logdir, COLLECTION_AGENTS)
     if not keep:
-        cluster.delete()
-    out["converge_walls"] = [out["converge"].wall_s] + more_fresh_converges("bn-ref", _reference_args, logdir, repeat)
-    return out
+        col_cluster.delete()
+        ref_cluster.delete()
+    for i in range(2, repeat + 1):
+        fresh_converges(i, [("collection", lambda c: _collection_args("install", c), None, col, "converge"),
+                            ("reference", _reference_args, None, ref, "converge"),
+                            *([mitogen_play] if mitogen else [])])
+    return col, ref
 
 
 # ----- fleet -----
@@ -507,7 +528,7 @@ def fleet_chart(fleet: dict[str, Any], path: Path) -> None:
 def targets(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None,
             minimum: dict[str, list[tuple[str, int]]],
             minimum_no_verify: dict[str, list[tuple[str, int]]]) -> list[m.Target]:
-    """Issue 10's targets, each a value against its limit, all from this run."""
+    """The targets (issues 10 and 17), each a value against its limit, all from this run."""
     audit = col["noop"].requests["audit"]
     noop = audit["playbook"]
     bare = col["noop_no_verify"].requests["audit"]["playbook"]
@@ -522,16 +543,30 @@ def targets(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | No
           for r in rows if r["verdict"] != "did not run"],
         m.Target("collection no-op with verify=false: read-only requests (its steps' minimums)",
                  bare["read"] + bare["query"], m.total_minimum(minimum_no_verify)),
-        m.Target("fresh converge wall time (median), collection / reference",
-                 m.ratio(statistics.median(col["converge_walls"]), statistics.median(ref["converge_walls"])), 1.0),
-        m.Target("no-op wall time (median), collection / reference", m.ratio(col["noop"].wall_s, ref["noop"].wall_s),
-                 1.0),
     ]
+    if col.get("mitogen_noop"):
+        out.append(m.Target("collection no-op under Mitogen: write requests (audit log, the collection's user agents)",
+                            col["mitogen_noop"].requests["audit"]["playbook"]["write"], 0))
+    out += m.speed_targets(medians(col), medians(ref), medians(col, "mitogen_") if col.get("mitogen_noop") else None)
     if fleet and len(fleet["runs"]) > 1:
         first, last = fleet["runs"][0], fleet["runs"][-1]
         out.append(m.Target(f"{last['clusters']} clusters' converge / one cluster's (wall time)",
                             m.ratio(last["wall_s"], first["wall_s"]), 3.0))
     return out
+
+
+def medians(side: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Median wall and CPU seconds of one side's fresh converges and no-ops (``prefix`` mitogen_: those
+    under Mitogen), as metrics.speed_targets takes them; results of earlier runs kept no CPU lists."""
+    def median(key: str, fallback: str) -> float:
+        values = side.get(prefix + key)
+        if not values:
+            run = side[prefix + fallback]
+            values = [run.cpu_s if key.endswith("cpus") else run.wall_s]
+        return round(statistics.median(values), 2)
+
+    return {"converge_s": median("converge_walls", "converge"), "noop_s": median("noop_walls", "noop"),
+            "converge_cpu_s": median("converge_cpus", "converge"), "noop_cpu_s": median("noop_cpus", "noop")}
 
 
 def _run_row(tool: str, phase: str, run: Run | None) -> str:
@@ -600,12 +635,20 @@ def converge_steps_line(audit: dict[str, Any]) -> list[str]:
 
 def cpu_lines(col: dict[str, Any], ref: dict[str, Any], fleet: dict[str, Any] | None) -> list[str]:
     """Controller CPU (the ansible-playbook process tree) per cluster, of every measured kind of run."""
-    rows = [("collection", "fresh converge", 1, col["converge"].cpu_s),
-            ("collection", "no-op re-run", 1, col["noop"].cpu_s),
+    col_m, ref_m = medians(col), medians(ref)
+    rows = [("collection", "fresh converge (median)", 1, col_m["converge_cpu_s"]),
+            ("collection", "no-op re-run (median)", 1, col_m["noop_cpu_s"]),
             ("collection", "no-op, verify=false", 1, col["noop_no_verify"].cpu_s),
             ("collection", "uninstall", 1, col["uninstall"].cpu_s),
-            ("reference", "fresh converge", 1, ref["converge"].cpu_s),
-            ("reference", "no-op re-run", 1, ref["noop"].cpu_s)]
+            ("reference", "fresh converge (median)", 1, ref_m["converge_cpu_s"]),
+            ("reference", "no-op re-run (median)", 1, ref_m["noop_cpu_s"])]
+    if col.get("mitogen_noop"):
+        mit = medians(col, "mitogen_")
+        rows += [("collection under Mitogen", "fresh converge (median)", 1, mit["converge_cpu_s"]),
+                 ("collection under Mitogen", "no-op re-run (median)", 1, mit["noop_cpu_s"])]
+    if ref.get("mitogen_noop"):
+        rows.append(("reference under Mitogen", "no-op re-run (median)", 1,
+                     round(statistics.median(ref["mitogen_noop_cpus"]), 2)))
     if fleet:
         rows += [(fleet["playbook"], "fresh converge (fleet, median run)", r["clusters"], r["cpu_s"])
                  for r in fleet["runs"]]
@@ -617,7 +660,7 @@ def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], c
     col, ref = results["collection"], results["reference"]
     prof = results["profile"]
     audit = col["noop"].requests["audit"]
-    imports = prof.get("import_modules_s") or {}
+    mitogen = bool(col.get("mitogen_noop"))
     lines = [
         f"Run of {results['started']} (UTC), {results['host']['cpus']} CPUs, load average at start "
         f"{results['host']['loadavg_start']}, at end {results['host']['loadavg_end']}; other testbed clusters "
@@ -632,8 +675,11 @@ def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], c
         _run_row("collection", "no-op re-run", col["noop"]),
         _run_row("collection", "no-op, verify=false", col["noop_no_verify"]),
         _run_row("collection", "uninstall", col["uninstall"]),
+        *([_run_row("collection under Mitogen", "no-op re-run", col["mitogen_noop"])] if mitogen else []),
         _run_row("reference", "fresh converge", ref["converge"]),
         _run_row("reference", "no-op re-run", ref["noop"]),
+        *([_run_row("reference under Mitogen", "no-op re-run", ref["mitogen_noop"])] if ref.get("mitogen_noop")
+          else []),
         _run_row("reference", "uninstall", None),
         "",
         f"Idle baseline ({col['idle']['seconds']} s, no playbook running): metrics read / query / write "
@@ -642,10 +688,16 @@ def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], c
         "(controllers, the RHDH operator, the benchmark's own /metrics reads); the audit column counts "
         "only the playbook's user agents.",
         "",
-        f"No-op wall times, each of {len(col['noop_walls'])} runs (the median counts): collection "
-        f"{col['noop_walls']}, reference {ref['noop_walls']}. Fresh converge wall times, each on a fresh "
-        f"cluster of its own (the first is the row above; the median counts): collection {col['converge_walls']}, "
-        f"reference {ref['converge_walls']}.",
+        f"No-op wall times, each of {len(col['noop_walls'])} runs in the order run, the collection's and the "
+        f"reference's taking turns (the median counts): collection {col['noop_walls']}, reference "
+        f"{ref['noop_walls']}"
+        + (f"; under Mitogen, collection {col['mitogen_noop_walls']}, reference {ref['mitogen_noop_walls']}"
+           if mitogen else "") + ". "
+        f"Fresh converge wall times, each on a fresh cluster of its own (the first is the row above; the "
+        f"median counts): collection {col['converge_walls']}, reference {ref['converge_walls']}"
+        + (f", collection under Mitogen {col['mitogen_converge_walls']}" if mitogen else "") + ".",
+        "",
+        *_mitogen_lines(col, ref),
         "",
         f"Both playbooks left the same objects: {results['same_state']}.",
         "",
@@ -668,11 +720,7 @@ def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], c
         "",
         "### Where the no-op's time goes",
         "",
-        f"Python start: {prof['python_start_s']} s; importing the kubernetes client: "
-        f"{prof['import_kubernetes_s']} s; kubernetes.core's client module: "
-        f"{prof['import_kubernetes_core_s']} s (each module task pays these in its own process).",
-        *([f"Importing each of the role's modules (what its process loads before its first request): "
-           + ", ".join(f"{k} {v} s" for k, v in imports.items()) + "."] if imports else []),
+        *_module_cost_lines(prof.get("module_cost")),
         f"Profiled no-op: {_tasks(prof['module_tasks'])} took "
         f"{prof['module_tasks_s']} s, all other tasks {prof['other_tasks_s']} s, "
         f"of {prof['wall_s']} s wall.",
@@ -703,6 +751,36 @@ def report(results: dict[str, Any], minimum: dict[str, list[tuple[str, int]]], c
     elif results.get("fleet_error"):
         lines += ["", "### Fleet scaling", "", f"Failed: {results['fleet_error']}"]
     return "\n".join(lines) + "\n"
+
+
+def _mitogen_lines(col: dict[str, Any], ref: dict[str, Any]) -> list[str]:
+    """Wall and CPU under Mitogen against the same playbooks run plainly, in one sentence."""
+    if not col.get("mitogen_noop"):
+        return []
+    plain, mit = medians(col), medians(col, "mitogen_")
+    ref_plain = medians(ref)
+    text = (f"Under Mitogen (strategy mitogen_linear, the same playbook): the collection's no-op "
+            f"{plain['noop_s']} → {mit['noop_s']} s wall ({m.ratio(mit['noop_s'], plain['noop_s'])} of its time run "
+            f"plainly), {plain['noop_cpu_s']} → {mit['noop_cpu_s']} s CPU; its fresh converge {plain['converge_s']} → "
+            f"{mit['converge_s']} s wall, {plain['converge_cpu_s']} → {mit['converge_cpu_s']} s CPU")
+    if ref.get("mitogen_noop_walls"):
+        ref_mit = round(statistics.median(ref["mitogen_noop_walls"]), 2)
+        text += (f"; the reference's no-op {ref_plain['noop_s']} → {ref_mit} s wall "
+                 f"(collection / reference, both under Mitogen: {m.ratio(mit['noop_s'], ref_mit)})")
+    return [text + ".", ""]
+
+
+def _module_cost_lines(cost: dict[str, Any] | None) -> list[str]:
+    """One module process of each step, phase by phase, against one k8s_info task (bench/module_cost.py)."""
+    if not cost:
+        return []
+    side = next(iter(cost["pythons"].values()))
+    return [f"One module process of each step, run by hand from the payload ansible-playbook ran (a no-op: it "
+            f"only reads), and one k8s_info task (one GET), medians of {cost['repeat']} "
+            f"(bench/module_cost.py, kubernetes {side['kubernetes']}, load average {cost['loadavg'][0]} → "
+            f"{cost['loadavg'][1]}). Python alone starts in {side['python_start_s']} s; `import kubernetes.dynamic` "
+            f"takes {side['import_client_s']} s in a new process.", "",
+            *module_cost.table(cost), ""]
 
 
 def _cell(task: str) -> str:
@@ -766,6 +844,8 @@ def to_json(obj: Any) -> Any:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-fleet", action="store_true", help="skip fleet scaling")
+    parser.add_argument("--no-mitogen", action="store_true",
+                        help="skip the collection's runs under Mitogen (strategy mitogen_linear)")
     parser.add_argument("--max-clusters", type=int, default=10, help="largest fleet (default: 10, if it fits)")
     parser.add_argument("--fleet-playbook", choices=("auto", "fleet", "install"), default="auto",
                         help="playbooks/fleet.yml or install.yml (default: fleet.yml if committed)")
@@ -806,15 +886,14 @@ def main() -> int:
     outdir = ROOT / "bench" / "results" / stamp
     logdir = outdir / "logs"
     logdir.mkdir(parents=True)
-    ours = {"bn-col", "bn-ref"} | {f"bn-f{i:02d}" for i in range(1, 11)}
     results: dict[str, Any] = {
         "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "host": {"cpus": os.cpu_count(), "loadavg_start": round(os.getloadavg()[0], 2),
-                 "other_clusters": [c for c in Cluster.list() if c not in ours]},
+                 "other_clusters": [c for c in Cluster.list() if not c.startswith("bn-")]},
     }
     log(f"results in {outdir}")
-    results["collection"] = bench_collection(logdir, args.idle, args.keep, args.repeat)
-    results["reference"] = bench_reference(logdir, args.idle, args.keep, args.repeat)
+    results["collection"], results["reference"] = bench_comparison(logdir, args.idle, args.keep, args.repeat,
+                                                                   not args.no_mitogen)
     states = {"collection": results["collection"].pop("state"), "reference": results["reference"].pop("state")}
     (outdir / "states.json").write_text(json.dumps(states, indent=2, sort_keys=True), encoding="utf-8")
     differ = [k for k in states["collection"] if states["collection"][k] != states["reference"].get(k)]
