@@ -47,6 +47,7 @@ from bench import metrics as m  # noqa: E402
 from bench import module_cost  # noqa: E402
 from testbed import Cluster  # noqa: E402
 from testbed import audit  # noqa: E402
+from testbed.kube import raw_request  # noqa: E402
 
 SCENARIOS = ("rhoai-2.25", "rhdh-operator-1.8")
 REGISTRIES = 2  # ModelRegistry objects of scenario rhoai-2.25
@@ -167,24 +168,10 @@ def fresh_cluster(name: str) -> Cluster:
     return cluster
 
 
-def raw_get(api: Any, path: str, accept: str = "application/json") -> bytes:
-    """GET ``path`` with the client's credentials, the body as it came (no discovery, no decoding);
-    the kubernetes client's older and newer generated ApiClient alike."""
-    if hasattr(api, "param_serialize"):  # kubernetes >= 34: call_api(method, url, headers, ...)
-        request = api.param_serialize("GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"])
-        response = api.call_api(*request)
-        response.read()
-        if not 200 <= response.status <= 299:
-            raise RuntimeError(f"GET {path}: {response.status} {response.data[:200]!r}")
-        return bytes(response.data)
-    response = api.call_api(path, "GET", header_params={"Accept": accept}, auth_settings=["BearerToken"],
-                            _preload_content=False, _return_http_data_only=True)
-    return bytes(response.data)
-
-
 def metric_counts(cluster: Cluster) -> Counter[m.Key]:
     """apiserver_request_total now (one GET /metrics by the testbed's client, no discovery)."""
-    return m.request_counts(raw_get(cluster.kube().api, "/metrics", "text/plain").decode("utf-8"))
+    return m.request_counts(raw_request(cluster.kube().api, "GET", "/metrics", headers={"Accept": "text/plain"})
+                            .decode("utf-8"))
 
 
 def audit_window(cluster: Cluster, start: float, end: float) -> list[dict[str, Any]]:
