@@ -39,6 +39,14 @@ def owned(obj: Optional[Dict[str, Any]]) -> bool:
     return labels.get("app.kubernetes.io/managed-by") == MANAGED_BY
 
 
+class Options:
+    """A step's options by name (``p.namespace``), for the helpers of a step with many of them: the
+    step function takes them as typed keywords and hands its helpers this one object."""
+
+    def __init__(self, **options: Any) -> None:
+        self.__dict__.update(options)
+
+
 class StepResult:
     """What one step did: ``changed``, the changes in words, warnings for the user, the diff (before and
     after of the parsed content) and the step's own return values (``values``).

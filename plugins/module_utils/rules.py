@@ -201,7 +201,7 @@ def failed(verdicts: List[Dict[str, str]]) -> List[Dict[str, str]]:
 RHDH_CHART_LINES = {(4, 5): "1.8"}
 FIRST_CONNECTOR_RHDH = (1, 8)
 _GIVEN_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
-_FIX_GIVE_VERSION = ("set rhoai_connector_rhdh_version to the RHDH release this cluster runs, quoted "
+FIX_GIVE_VERSION = ("set rhoai_connector_rhdh_version to the RHDH release this cluster runs, quoted "
                      "(e.g. '1.10'; the rhdh_version option of the modules)")
 
 
@@ -379,7 +379,7 @@ def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] 
         # tags alone do not say which connector the release needs: that is not guessed
         raise ConnectorError(
             "the RHDH release could not be told ({0})".format(source or "from the workload's image, the operator or the chart"),
-            fix=_FIX_GIVE_VERSION)
+            fix=FIX_GIVE_VERSION)
     if connector_of(rhdh_version) == PLUGIN_ONLY_CONNECTOR:
         raise ConnectorError(
             "RHDH {0} ({1}) needs the plugin-only connector (the kserve-kubeflow-connector-backend plugin, no "

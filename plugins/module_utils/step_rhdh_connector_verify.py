@@ -13,7 +13,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_confi
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
@@ -42,8 +42,9 @@ def release_checks(mod, p):
     if release.get("rhdh_version_error"):
         return [check("release", False, release["rhdh_version_error"])]
     if not version:
-        return [check("release", False, "the RHDH release could not be told ({0}), so whether the sidecar connector "
-                                        "fits it is unknown. Fix: set rhoai_connector_rhdh_version".format(source))]
+        return [check("release", False, str(ConnectorError(
+            "the RHDH release could not be told ({0}), so whether the sidecar connector fits it is unknown".format(source),
+            fix=rules.FIX_GIVE_VERSION)))]
     connector = rules.connector_of(version)
     if connector == rules.SIDECAR_CONNECTOR:
         return [check("release", True, "RHDH {0} ({1}) takes the sidecar connector".format(version, source))]
@@ -209,13 +210,6 @@ def access_checks(mod, p):
     return out
 
 
-class Expected:
-    """What verify checks the live objects against: the module's options, by name."""
-
-    def __init__(self, **options: Any) -> None:
-        self.__dict__.update(options)
-
-
 def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str, backstage: Optional[str],
            backstage_api_version: Optional[str], rhdh_version: Optional[str], release: Optional[Dict[str, Any]],
            expect_sidecars: bool, plugins_configmap: Optional[str], plugins_key: str, packages: List[str],
@@ -224,7 +218,7 @@ def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str
            cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
            registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]]) -> StepResult:
     """Read-only: one check per thing that must hold for the connector to work, each saying what was seen."""
-    p = Expected(**{k: v for k, v in locals().items() if k != "svc"})
+    p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     checks = []  # type: List[Dict[str, str]]
     for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks,
                  storage_checks, access_checks):

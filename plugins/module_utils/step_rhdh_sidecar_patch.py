@@ -14,11 +14,11 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_confi
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe, diff
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe, diff
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import CONFLICT_ATTEMPTS, ConflictError, K8sService
 
 
-def desired_sidecars(p: "Wanted") -> List[Dict[str, Any]]:
+def desired_sidecars(p: Options) -> List[Dict[str, Any]]:
     images = sc.image_refs(p.image_registry, p.image_digests, p.images)
     return sc.build_sidecars(p.token_secret, images, p.metrics_port, p.env, p.image_pull_policy, p.resources)
 
@@ -360,13 +360,6 @@ def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False):
     return {"rolled_out": True, "containers": [c["name"] for c in rhdh.pod_spec(live).get("containers") or []]}
 
 
-class Wanted:
-    """What the sidecar step is to bring about: the module's options, by name."""
-
-    def __init__(self, **options: Any) -> None:
-        self.__dict__.update(options)
-
-
 def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str], backstage_api_version: Optional[str],
                     deployment: Optional[str], token_secret: str, image_registry: str, image_digests: Dict[str, str],
                     images: Dict[str, str], image_pull_policy: str, metrics_port: int, env: Dict[str, Any],
@@ -375,7 +368,7 @@ def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str]
                     values_file: Optional[str], wait: bool, wait_timeout: int) -> StepResult:
     """The three sidecars (and the app-config file, the pod annotations) on the Backstage CR's
     ``spec.deployment.patch`` (``backstage``) or the Helm Deployment (``deployment``), then the rollout."""
-    p = Wanted(**{k: v for k, v in locals().items() if k != "svc"})
+    p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     sidecars = desired_sidecars(p)
     return StepResult(**(run_operator(svc, p, sidecars) if backstage else run_helm(svc, p, sidecars)))
 

@@ -16,6 +16,7 @@ from ansible_collections.rhdh.ai_connector.plugins.filter import connector as ro
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import report
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_sidecar_patch as step
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
 KEY = sc.REGISTRIES_ANNOTATION
@@ -136,7 +137,7 @@ def deployment(annotations=None, with_sidecars=True):
 
 
 def params(registries, state="present", pod_annotations=None):
-    return step.Wanted(state=state, registries=registries, pod_annotations=pod_annotations or {},
+    return Options(state=state, registries=registries, pod_annotations=pod_annotations or {},
                        app_config_configmap=None, app_config_key="app-config.rhoai-connector.yaml")
 
 
