@@ -202,7 +202,7 @@ RHDH_CHART_LINES = {(4, 5): "1.8"}
 FIRST_CONNECTOR_RHDH = (1, 8)
 _GIVEN_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
 FIX_GIVE_VERSION = ("set rhoai_connector_rhdh_version to the RHDH release this cluster runs, quoted "
-                     "(e.g. '1.10'; the rhdh_version option of the modules)")
+                    "(e.g. '1.10'; the rhdh_version option of the modules)")
 
 
 def _release_key(version: Tuple[int, ...]) -> Tuple[int, int]:
