@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
@@ -105,4 +105,86 @@ def get_base_url(doc: Any, provider_id: str) -> Any:
         if not isinstance(node, dict):
             return None
         node = node.get(key)
+    return node
+
+
+#: The plugin-only connector's (RHDH 2.x) provider: ``catalog.providers.modelCatalog.<this>.<cluster key>``.
+KSERVE_PROVIDER = "kserve-kubeflow-connector"
+#: Where the token reaches the backend container: the RHDH operator names an environment variable
+#: taken from one key of a Secret (``spec.application.extraEnvs.secrets``) after that key.
+TOKEN_ENV = "token"
+#: The cluster entry's key and ``name`` when none is given.
+DEFAULT_CLUSTER = "rhoai"
+
+
+def kserve_entry(name: str, url: str, ca_data: Optional[str], catalog_url: Optional[str], owner: Optional[str],
+                 lifecycle: Optional[str], token_env: str = TOKEN_ENV) -> Dict[str, Any]:
+    """The provider entry of one OpenShift AI cluster; the token by reference to an environment
+    variable (``${token}``), never the token itself."""
+    entry = {"name": name, "url": url, "serviceAccountToken": "${%s}" % token_env, "skipTLSVerify": False}
+    if ca_data:
+        entry["caData"] = ca_data
+    if catalog_url:
+        entry["kubeflow-model-catalog-url"] = catalog_url
+    if owner:
+        entry["default-owner"] = owner
+    if lifecycle:
+        entry["default-lifecycle"] = lifecycle
+    return entry
+
+
+def ensure_kserve(doc: Dict[str, Any], key: str, entry: Optional[Dict[str, Any]], rules: Optional[List[Any]],
+                  sidecar_provider: Optional[str], state: str, where: str) -> List[str]:
+    """The plugin-only connector's part of ``doc``, in place; one line per change.
+
+    ``present``: the cluster ``key`` under the kserve provider set to ``entry``, ``catalog.rules`` set
+    to ``rules`` (None leaves them), and the sidecar connector's ``baseUrl`` entry (``sidecar_provider``)
+    removed, which is the move from the sidecars. ``absent``: the cluster entry removed, and
+    ``catalog.rules`` with it when ``rules`` is given (the collection wrote them)."""
+    path = list(PROVIDER_PATH) + [KSERVE_PROVIDER]
+    changes = []  # type: List[str]
+    if state == "present":
+        provider = _walk(doc, path, where, create=True)
+        if provider.get(key) != entry:
+            changes.append("{0} {1}.{2}".format("updated" if key in provider else "set", ".".join(path), key))
+            provider[key] = entry
+        if rules is not None:
+            catalog = _walk(doc, ["catalog"], where, create=True)
+            if catalog.get("rules") != rules:
+                catalog["rules"] = rules
+                changes.append("set catalog.rules to allow kind AiModelServerAPI ({0} rules)".format(len(rules)))
+        if sidecar_provider and get_base_url(doc, sidecar_provider) is not None:
+            changes += [line + " (the sidecar connector's entry)" for line in
+                        ensure_base_url(doc, sidecar_provider, "", "absent", where)]
+        return changes
+    parent = _walk(doc, path, where, create=False)
+    if parent is not None and key in parent:
+        del parent[key]
+        changes.append("removed {0}.{1}".format(".".join(path), key))
+        _prune_empty(doc, path, where)
+    catalog = _walk(doc, ["catalog"], where, create=False)
+    if rules is not None and catalog is not None and "rules" in catalog:
+        del catalog["rules"]
+        changes.append("removed catalog.rules")
+        _prune_empty(doc, ["catalog"], where)
+    return changes
+
+
+def _prune_empty(doc: Dict[str, Any], path: List[str], where: str) -> None:
+    for depth in range(len(path), 0, -1):
+        node = _walk(doc, path[:depth], where, create=False)
+        if node == {}:
+            parent = _walk(doc, path[: depth - 1], where, create=False) if depth > 1 else doc
+            del parent[path[depth - 1]]
+        else:
+            break
+
+
+def get_kserve(doc: Any, key: str) -> Any:
+    """The kserve provider's entry for cluster ``key``, or None."""
+    node = doc
+    for part in list(PROVIDER_PATH) + [KSERVE_PROVIDER, key]:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
     return node

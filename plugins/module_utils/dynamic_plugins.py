@@ -27,8 +27,15 @@ DEFAULT_INCLUDES = ["dynamic-plugins.default.yaml"]
 OCI_PREFIX = "oci://"
 EXPORT_OVERLAYS = "ghcr.io/redhat-developer/rhdh-plugin-export-overlays"
 
-#: The connector's plugins, by their short name.
+#: The sidecar connector's plugins (RHDH 1.8-1.10), by their short name.
 CONNECTOR_PLUGINS = ("catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
+#: The plugin-only connector's plugins (RHDH 2.x): the connector itself, the AiModelServerAPI kind, the
+#: entity provider (1.0: no baseUrl) and the model-card reader. Two of them are the sidecar connector's
+#: plugins at newer tags, so the move from the sidecars updates those entries in place.
+PLUGIN_ONLY_PLUGINS = ("kserve-kubeflow-connector-backend", "catalog-backend-module-ai-model-server",
+                       "catalog-backend-module-model-catalog", "catalog-techdoc-url-reader-backend")
+#: Every plugin either connector installs (what an uninstall looks for when the release is not known).
+ALL_CONNECTOR_PLUGINS = tuple(dict.fromkeys(PLUGIN_ONLY_PLUGINS + CONNECTOR_PLUGINS))
 
 _NPM_VERSION = re.compile(r"^(@?[^@]+)@[^/]+$")
 
@@ -40,8 +47,8 @@ def plugin_package(short_name: str, tag: str, registry: str = EXPORT_OVERLAYS) -
 
 
 def connector_packages(tags: Dict[str, str], registry: str = EXPORT_OVERLAYS) -> List[str]:
-    """Both connector packages for ``tags`` = {short name: tag}."""
-    return [plugin_package(name, tags[name], registry) for name in CONNECTOR_PLUGINS]
+    """The connector's packages for ``tags`` = {short name: tag}, in the order of ``tags``."""
+    return [plugin_package(name, tag, registry) for name, tag in tags.items()]
 
 
 def _split_oci(ref: str) -> Tuple[str, Optional[str]]:

@@ -28,15 +28,38 @@ CLUSTER_RULES = [
 NAMESPACE_RULES = [
     {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
 ]
+#: The plugin-only connector's (RHDH 2.x) ClusterRole: read-only, cluster-wide; no Role, no registry
+#: bindings. ``llminferenceservices`` (OpenShift AI 3.x) is added where the cluster serves it
+#: (``kserve_cluster_rules``).
+KSERVE_CLUSTER_RULES = [
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["route.openshift.io"], "resources": ["routes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "watch"]},
+]
+LLM_INFERENCE_SERVICES = "llminferenceservices"
+
+
+def with_served_resources(cluster_rules: List[Dict[str, Any]], served: List[str]) -> List[Dict[str, Any]]:
+    """``cluster_rules`` with ``llminferenceservices`` added to the kserve rule when the cluster serves it
+    (``served``: the resources of serving.kserve.io the cluster serves)."""
+    out = copy.deepcopy(cluster_rules)
+    if LLM_INFERENCE_SERVICES not in served:
+        return out
+    for rule in out:
+        if rule.get("apiGroups") == ["serving.kserve.io"] and LLM_INFERENCE_SERVICES not in rule["resources"]:
+            rule["resources"] = list(rule["resources"]) + [LLM_INFERENCE_SERVICES]
+    return out
 
 
 def connector_objects(namespace: str, service_account: str, cluster_role: str, role: str,
                       cluster_rules: Optional[List[Dict[str, Any]]] = None,
                       namespace_rules: Optional[List[Dict[str, Any]]] = None,
                       sync_wave: str = "") -> List[Dict[str, Any]]:
-    """The connector's ServiceAccount, ClusterRole/Binding and Role/Binding, in the order of creation."""
+    """The connector's ServiceAccount, ClusterRole/Binding and Role/Binding (none when ``role`` is
+    empty or has no rules), in the order of creation."""
     subjects = [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]
     wave = {"argocd.argoproj.io/sync-wave": sync_wave} if sync_wave else {}
+    rules = NAMESPACE_RULES if namespace_rules is None else namespace_rules
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": service_account, "namespace": namespace}},
         {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": cluster_role, "annotations": wave},
@@ -44,12 +67,13 @@ def connector_objects(namespace: str, service_account: str, cluster_role: str, r
         {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": cluster_role},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
          "subjects": copy.deepcopy(subjects)},
+    ] + ([
         {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": role, "namespace": namespace},
-         "rules": copy.deepcopy(NAMESPACE_RULES if namespace_rules is None else namespace_rules)},
+         "rules": copy.deepcopy(rules)},
         {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": role, "namespace": namespace},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
          "subjects": copy.deepcopy(subjects)},
-    ]
+    ] if role and rules else [])
 
 
 def namespace_group(namespace: str) -> str:

@@ -12,7 +12,10 @@ import gzip
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import BACKEND_CONTAINER, SIDECAR_NAMES, is_subset
 
@@ -309,3 +312,49 @@ def rollout_missing(workload: Optional[Dict[str, Any]], state: str,
     if status.get("replicas", 0) > replicas:
         return "old pods are still terminating"
     return None
+
+
+def plugin_config_document(mod, namespace: str, configmap: Optional[str]) -> Dict[str, Any]:
+    """The app-config RHDH's plugin installer writes from the ``pluginConfig`` of the plugins enabled in
+    the user's plugin ConfigMap (``app-config.dynamic-plugins.yaml``), merged in their order."""
+    live = mod.get("v1", "ConfigMap", configmap, namespace) if configmap else None
+    doc = yaml_text.load(((live or {}).get("data") or {}).get(dp.CONFIG_KEY, ""),
+                         "ConfigMap {0}/{1} key {2}".format(namespace, configmap, dp.CONFIG_KEY)) if live else None
+    merged = {}  # type: Dict[str, Any]
+    for entry in (doc or {}).get("plugins") or [] if isinstance(doc, dict) else []:
+        if isinstance(entry, dict) and not entry.get("disabled") and isinstance(entry.get("pluginConfig"), dict):
+            merged = ac.deep_merge(merged, entry["pluginConfig"])
+    return merged
+
+
+def app_config_documents(mod, workload: Optional[Dict[str, Any]], plugins_configmap: Optional[str],
+                         ours: Tuple[str, str]) -> Dict[str, Any]:
+    """The app-config files backstage-backend of ``workload`` starts with, in order, as ``files`` =
+    [(name, document)] (those mounted from a ConfigMap, and the plugins' own file), the name of the
+    connector's file (``ours``: ConfigMap and key) and its place among them (``ours_at``, None when the
+    pod does not read it yet), and ``problems``: files that could not be parsed."""
+    pod = pod_spec(workload)
+    namespace = ((workload or {}).get("metadata") or {}).get("namespace")
+    backend = next((c for c in pod.get("containers") or [] if c.get("name") == BACKEND_CONTAINER), {})
+    ours_name = "ConfigMap {0}/{1} key {2} (the connector's)".format(namespace, ours[0], ours[1])
+    out = {"files": [], "ours": ours_name, "ours_at": None, "problems": []}  # type: Dict[str, Any]
+    for path, source in catalog_rules.config_sources(pod, backend, sc.config_files(backend)):
+        if source == tuple(ours):
+            out["ours_at"] = len(out["files"])
+            out["files"].append((ours_name, None))
+            continue
+        try:
+            if source:
+                name = "ConfigMap {0}/{1} key {2}".format(namespace, source[0], source[1])
+                live = mod.get("v1", "ConfigMap", source[0], namespace)
+                doc = yaml_text.load(((live or {}).get("data") or {}).get(source[1], ""), name)
+            elif path.endswith("/" + catalog_rules.DYNAMIC_PLUGINS_FILE):
+                name = "the pluginConfig of the plugins in ConfigMap {0}/{1}".format(namespace, plugins_configmap)
+                doc = plugin_config_document(mod, namespace, plugins_configmap)
+            else:
+                continue  # a file of the image: RHDH's own rules stand for them (catalog_rules.DEFAULT_RULES)
+        except ConnectorError as err:
+            out["problems"].append(err)
+            continue
+        out["files"].append((name, doc))
+    return out

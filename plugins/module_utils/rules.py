@@ -10,7 +10,8 @@ __metaclass__ = type
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.dynamic_plugins import CONNECTOR_PLUGINS
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rbac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import DEFAULT_DIGESTS, MAINTAINERS_DIGESTS
 
@@ -19,22 +20,47 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.sidecars import 
 #:   kserve-kubeflow-connector-backend plugin replaces the three sidecars, and the model-catalog plugin
 #:   has no ``baseUrl`` any more (plugin 0.11);
 #: - ``served``: the Backstage CRD versions its operator serves (no conversion webhook between them);
-#: - ``plugin_tags``: (model-catalog, techdoc-url-reader) of the sidecar connector; 1.8 from Red Hat's
-#:   guide, 1.9 and 1.10 from the connector maintainers' demo repository;
-#: - ``sidecar_digests``: the sidecars' images (module sidecars: where each set was read).
+#: - ``plugin_tags``: {plugin: tag} of the release's connector; 1.8 from Red Hat's guide, 1.9 and 1.10
+#:   from the connector maintainers' demo repository, 2.0 from the export overlays' main branch
+#:   (Backstage 1.52; ai-model-server 0.3.0 at least: older versions reject the built-in kinds and break
+#:   sign-in);
+#: - ``sidecar_digests``: the sidecars' images (module sidecars: where each set was read);
+#: - ``cluster_rules``/``namespace_rules``: what the connector's ServiceAccount may do (module rbac).
 SIDECAR_CONNECTOR = "sidecar"
 PLUGIN_ONLY_CONNECTOR = "plugin-only"
+
+
+def _tags(*pairs):
+    # type: (*Tuple[str, str]) -> Dict[str, str]
+    return dict(pairs)
+
+
+_SIDECAR_RBAC = {"cluster_rules": rbac.CLUSTER_RULES, "namespace_rules": rbac.NAMESPACE_RULES}
+_PLUGIN_ONLY_RBAC = {"cluster_rules": rbac.KSERVE_CLUSTER_RULES, "namespace_rules": []}
 RELEASES = {
-    "1.8": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"),
-            "plugin_tags": ("bs_1.42.5__0.7.0", "bs_1.42.5__0.3.0"), "sidecar_digests": DEFAULT_DIGESTS},
-    "1.9": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha3", "v1alpha4", "v1alpha5"),
-            "plugin_tags": ("bs_1.45.3__0.9.0", "bs_1.45.3__0.5.0"), "sidecar_digests": MAINTAINERS_DIGESTS},
-    "1.10": {"connector": SIDECAR_CONNECTOR, "served": ("v1alpha4", "v1alpha5"),
-             "plugin_tags": ("bs_1.49.4__0.9.0", "bs_1.49.4__0.5.0"), "sidecar_digests": MAINTAINERS_DIGESTS},
-    "2.0": {"connector": PLUGIN_ONLY_CONNECTOR, "served": ("v1alpha4", "v1alpha5")},
+    "1.8": dict(_SIDECAR_RBAC, connector=SIDECAR_CONNECTOR, served=("v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"),
+                plugin_tags=_tags(("catalog-backend-module-model-catalog", "bs_1.42.5__0.7.0"),
+                                  ("catalog-techdoc-url-reader-backend", "bs_1.42.5__0.3.0")),
+                sidecar_digests=DEFAULT_DIGESTS),
+    "1.9": dict(_SIDECAR_RBAC, connector=SIDECAR_CONNECTOR, served=("v1alpha3", "v1alpha4", "v1alpha5"),
+                plugin_tags=_tags(("catalog-backend-module-model-catalog", "bs_1.45.3__0.9.0"),
+                                  ("catalog-techdoc-url-reader-backend", "bs_1.45.3__0.5.0")),
+                sidecar_digests=MAINTAINERS_DIGESTS),
+    "1.10": dict(_SIDECAR_RBAC, connector=SIDECAR_CONNECTOR, served=("v1alpha4", "v1alpha5"),
+                 plugin_tags=_tags(("catalog-backend-module-model-catalog", "bs_1.49.4__0.9.0"),
+                                   ("catalog-techdoc-url-reader-backend", "bs_1.49.4__0.5.0")),
+                 sidecar_digests=MAINTAINERS_DIGESTS),
+    "2.0": dict(_PLUGIN_ONLY_RBAC, connector=PLUGIN_ONLY_CONNECTOR, served=("v1alpha4", "v1alpha5"),
+                plugin_tags=_tags(("kserve-kubeflow-connector-backend", "bs_1.52.0__0.1.2"),
+                                  ("catalog-backend-module-ai-model-server", "bs_1.52.0__0.3.0"),
+                                  ("catalog-backend-module-model-catalog", "bs_1.52.0__1.0.1"),
+                                  ("catalog-techdoc-url-reader-backend", "bs_1.52.0__0.6.1")),
+                sidecar_digests={}),
 }  # type: Dict[str, Dict[str, Any]]
 PLUGIN_TAGS = {release: row["plugin_tags"] for release, row in RELEASES.items() if row.get("plugin_tags")}
 SERVED_BACKSTAGE_VERSIONS = {release: row["served"] for release, row in RELEASES.items()}
+#: Each connector's plugins, by short name.
+CONNECTOR_PLUGINS = {SIDECAR_CONNECTOR: dp.CONNECTOR_PLUGINS, PLUGIN_ONLY_CONNECTOR: dp.PLUGIN_ONLY_PLUGINS}
 
 MIN_RHOAI = (2, 20)
 TECHDOCS_RHOAI = (2, 25)
@@ -45,8 +71,10 @@ PLATFORMS = {
 }
 DEFAULT_REGISTRIES_NAMESPACE = {"odh": "odh-model-registries"}
 DEFAULT_APPLICATIONS_NAMESPACE = {"odh": "opendatahub"}
-#: The last plugin line the sidecar mode supports; newer plugins replace the sidecars.
-SIDECAR_MODE_RHDH = tuple(sorted(PLUGIN_TAGS, key=lambda v: tuple(int(p) for p in v.split("."))))
+#: The releases whose plugin tags are known, oldest first.
+KNOWN_RHDH = tuple(sorted(PLUGIN_TAGS, key=lambda v: tuple(int(p) for p in v.split("."))))
+#: The releases of the sidecar connector, oldest first.
+SIDECAR_MODE_RHDH = tuple(r for r in KNOWN_RHDH if RELEASES[r]["connector"] == SIDECAR_CONNECTOR)
 
 
 def parse_version(text: Any) -> Optional[Tuple[int, ...]]:
@@ -239,7 +267,7 @@ def normalize_rhdh_version(value: Any) -> Optional[str]:
         raise ConnectorError(
             "the RHDH version {0!r} is not a release number".format(value),
             fix="set rhoai_connector_rhdh_version to one of {0} (quoted), or leave it empty to detect it".format(
-                ", ".join(SIDECAR_MODE_RHDH)))
+                ", ".join(KNOWN_RHDH)))
     major, minor = int(match.group(1)), int(match.group(2))
     if (major, minor) < FIRST_CONNECTOR_RHDH:
         hint = ""
@@ -249,7 +277,7 @@ def normalize_rhdh_version(value: Any) -> Optional[str]:
         raise ConnectorError(
             "the RHDH version {0} is older than {1}.{2}, the first release the connector supports{3}".format(
                 text, FIRST_CONNECTOR_RHDH[0], FIRST_CONNECTOR_RHDH[1], hint),
-            fix="give the release as a quoted string: one of {0}".format(", ".join(SIDECAR_MODE_RHDH)))
+            fix="give the release as a quoted string: one of {0}".format(", ".join(KNOWN_RHDH)))
     return "{0}.{1}".format(major, minor)
 
 
@@ -372,36 +400,41 @@ def detect_rhdh_version(given: Any = None, image: Any = None, csvs: Any = (), se
 
 def plugin_tags(rhdh_version: Optional[str], explicit: Optional[Dict[str, str]] = None,
                 source: Optional[str] = None) -> Dict[str, str]:
-    """The plugin tags of the sidecar connector for an RHDH release, or the explicit ones; a clear
-    error when neither fits, and always for a release that needs the plugin-only connector (RHDH 2.x:
-    no tag makes the sidecar setup work there)."""
+    """{plugin: tag} of the connector an RHDH release needs (``RELEASES``), or the explicit ones, which
+    must name every plugin of that connector; a clear error when neither fits. Tags alone do not say
+    which connector a release needs, so no release is refused whatever the tags."""
     if not rhdh_version:
-        # tags alone do not say which connector the release needs: that is not guessed
         raise ConnectorError(
             "the RHDH release could not be told ({0})".format(source or "from the workload's image, the operator or the chart"),
             fix=FIX_GIVE_VERSION)
-    if connector_of(rhdh_version) == PLUGIN_ONLY_CONNECTOR:
-        raise ConnectorError(
-            "RHDH {0} ({1}) needs the plugin-only connector (the kserve-kubeflow-connector-backend plugin, no "
-            "sidecars), which this version of the collection does not install; the sidecar connector it installs "
-            "works on RHDH {2} to {3} only".format(rhdh_version, source or "given", SIDECAR_MODE_RHDH[0], SIDECAR_MODE_RHDH[-1]),
-            fix="leave this cluster out of the run until the collection supports RHDH 2.x; a sidecar connector "
-                "already installed here does not work on RHDH 2.x: remove it with rhoai_connector_state: absent")
+    connector = connector_of(rhdh_version)
+    plugins = CONNECTOR_PLUGINS[connector]
     if explicit:
-        missing = [name for name in CONNECTOR_PLUGINS if not explicit.get(name)]
+        missing = [name for name in plugins if not explicit.get(name)]
         if missing:
             raise ConnectorError(
-                "plugin tags given for {0} but not for {1}".format(
-                    ", ".join(sorted(set(explicit) - set(missing))) or "no plugin", ", ".join(missing)),
-                fix="give a tag for both {0}".format(" and ".join(CONNECTOR_PLUGINS)),
+                "plugin tags given for {0} but not for {1}, which the {2} connector of RHDH {3} needs".format(
+                    ", ".join(sorted(set(explicit) - set(missing))) or "no plugin", ", ".join(missing), connector,
+                    rhdh_version),
+                fix="give a tag for each of {0} in rhoai_connector_plugin_tags".format(", ".join(plugins)),
             )
-        return {name: explicit[name] for name in CONNECTOR_PLUGINS}
+        return {name: explicit[name] for name in plugins}
     if rhdh_version not in PLUGIN_TAGS:
-        known = ", ".join(SIDECAR_MODE_RHDH)
         raise ConnectorError(
-            "RHDH {0} has no known plugin tags (known: {1})".format(rhdh_version, known),
-            fix="set rhoai_connector_rhdh_version to one of {0}, or give both tags in rhoai_connector_plugin_tags".format(known))
-    return dict(zip(CONNECTOR_PLUGINS, PLUGIN_TAGS[rhdh_version]))
+            "RHDH {0} ({1}) takes the {2} connector, but its plugin tags are not known to this version of the "
+            "collection (known: {3})".format(rhdh_version, source or "given", connector, ", ".join(KNOWN_RHDH)),
+            fix="give a tag for each of {0} in rhoai_connector_plugin_tags (the tags of the rhdh-plugin-export-overlays "
+                "branch of that release)".format(", ".join(plugins)))
+    return dict(PLUGIN_TAGS[rhdh_version])
+
+
+def release_rbac(rhdh_version: Optional[str], connector: Optional[str] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """The connector's RBAC rules for a release (``cluster_rules``, ``namespace_rules``); by connector
+    when the release is not in the table."""
+    row = RELEASES.get(rhdh_version or "")
+    if row is None:
+        row = _PLUGIN_ONLY_RBAC if (connector or connector_of(rhdh_version)) == PLUGIN_ONLY_CONNECTOR else _SIDECAR_RBAC
+    return {"cluster_rules": row["cluster_rules"], "namespace_rules": row["namespace_rules"]}
 
 
 def sidecar_digests(rhdh_version: Optional[str]) -> Dict[str, str]:

@@ -7,18 +7,41 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import yaml_text
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, StepResult, describe, diff, ensure_labels, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, Options, StepResult, describe, diff, ensure_labels, owned
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 
 
+def edit(doc: Dict[str, Any], p: Options, owned_by_us: bool, where: str) -> List[str]:
+    """The connector's entries in ``doc``, in place; one line per change. ``absent`` removes the entries
+    of both connectors (and the ``catalog.rules`` the collection wrote in a ConfigMap of its own)."""
+    if p.state == "absent":
+        changes = ac.ensure_base_url(doc, p.provider_id, p.base_url, "absent", where)
+        return changes + ac.ensure_kserve(doc, p.cluster["name"] if p.cluster else ac.DEFAULT_CLUSTER, None,
+                                          [] if owned_by_us else None, None, "absent", where)
+    if p.connector != rules.PLUGIN_ONLY_CONNECTOR:
+        return ac.ensure_base_url(doc, p.provider_id, p.base_url, "present", where)
+    if not p.cluster or not p.cluster.get("url"):
+        raise ConnectorError("{0}: the plugin-only connector needs the OpenShift AI cluster's API URL".format(where),
+                             fix="give cluster.url (the role passes rhoai_connector_rhoai_url)")
+    c = p.cluster
+    entry = ac.kserve_entry(c["name"], c["url"], c.get("ca_data"), c.get("catalog_url"), c.get("default_owner"),
+                            c.get("default_lifecycle"), p.token_env)
+    return ac.ensure_kserve(doc, c["name"], entry, p.catalog_rules, p.provider_id, "present", where)
+
+
 def ensure_app_config(svc: K8sService, *, namespace: str, configmap: str, key: str, provider_id: str, base_url: str,
-                      state: str, labels: Optional[Dict[str, str]]) -> StepResult:
-    """The provider's ``baseUrl`` entry in ``configmap`` (created, owned by the collection, when missing);
-    ``absent`` removes the entry, and the ConfigMap when the collection made it and nothing else is left."""
+                      state: str, labels: Optional[Dict[str, str]], connector: str, cluster: Optional[Dict[str, Any]],
+                      catalog_rules: Optional[List[Any]], token_env: str) -> StepResult:
+    """The connector's entry in ``configmap`` (created, owned by the collection, when missing): the
+    provider's ``baseUrl`` (sidecar connector), or the kserve provider's cluster entry and
+    ``catalog.rules`` (plugin-only connector, which also removes the ``baseUrl`` entry); ``absent``
+    removes them, and the ConfigMap when the collection made it and nothing else is left."""
+    p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     ns, name = namespace, configmap
     where = "{0} key {1}".format(describe("ConfigMap", name, ns), key)
     result = StepResult(created=False, deleted=False, configmap=name)
@@ -27,7 +50,7 @@ def ensure_app_config(svc: K8sService, *, namespace: str, configmap: str, key: s
         if state == "absent":
             return result
         doc = {}  # type: Dict[str, Any]
-        changes = ac.ensure_base_url(doc, provider_id, base_url, state, where)
+        changes = edit(doc, p, True, where)
         body = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": ensure_labels({"name": name, "namespace": ns}, dict(LABELS, **(labels or {}))),
                 "data": {key: yaml_text.dump(doc)}}
@@ -50,7 +73,7 @@ def ensure_app_config(svc: K8sService, *, namespace: str, configmap: str, key: s
         text = data.get(key, "")
         doc = ac.validate(yaml_text.load(text, where), where)
         before = yaml_text.plain(doc)
-        changes = moved + ac.ensure_base_url(doc, provider_id, base_url, state, where)
+        changes = moved + edit(doc, p, owned(obj), where)
         outcome.update(changes=changes, before=before, after=yaml_text.plain(doc))
         if not changes:
             return None
@@ -79,5 +102,16 @@ ARGUMENT_SPEC = dict(
     base_url=dict(type="str", default=ac.DEFAULT_BASE_URL),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     labels=dict(type="dict", default={}),
+    connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
+    cluster=dict(type="dict", options=dict(
+        name=dict(type="str", default="rhoai"),
+        url=dict(type="str"),
+        ca_data=dict(type="str"),
+        catalog_url=dict(type="str"),
+        default_owner=dict(type="str"),
+        default_lifecycle=dict(type="str"),
+    )),
+    catalog_rules=dict(type="list", elements="raw"),
+    token_env=dict(type="str", default=ac.TOKEN_ENV, no_log=False),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -67,15 +67,51 @@ def merge(out: StepResult, more: StepResult) -> None:
         diff["after"].update(more.diff["after"])
 
 
-def ensure_rbac(svc: K8sService, *, namespace: str, state: str, service_account: str, cluster_role: str, role: str,
-                cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
+STORAGE_CACHE = "bac-import-model"
+
+
+def served_kserve_resources(svc: K8sService) -> List[str]:
+    """The resources of serving.kserve.io the cluster serves, in any version (discovery, no RBAC needed)."""
+    return [plural for plural in ("inferenceservices", rbac.LLM_INFERENCE_SERVICES)
+            if any(svc.group_has("serving.kserve.io", v, plural) for v in svc.served_versions("serving.kserve.io"))]
+
+
+def remove_other(svc: K8sService, namespace: str, other: Optional[Dict[str, Any]], out: StepResult) -> None:
+    """Remove the objects of the other connector named in ``other`` (service_account, cluster_role,
+    role, token_secret): only those the collection made; an adopted one is given back, not deleted."""
+    if not other or not other.get("service_account"):
+        return
+    if other.get("token_secret"):
+        out.nest("other_token", ensure_token(svc, namespace=namespace, name=other["token_secret"],
+                                             service_account=other["service_account"], labels=None, state="absent",
+                                             wait_timeout=0))
+    objs = rbac.connector_objects(namespace, other["service_account"], other.get("cluster_role") or other["service_account"],
+                                  other.get("role") or "", [], None if other.get("role") else [])
+    merge(out, apply(svc, definitions=rbac.bare(objs), labels=None, state="absent", only_owned=True))
+    if other.get("storage_cache"):
+        # the sidecars' cache of catalog entries (storage-rest made it, so it is nobody's to keep)
+        merge(out, apply(svc, definitions=[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": STORAGE_CACHE, "namespace": namespace}}], labels=None, state="absent", only_owned=False))
+
+
+def ensure_rbac(svc: K8sService, *, namespace: str, state: str, connector: str, service_account: str, cluster_role: str,
+                role: str, cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
                 gitops_sync_wave: Optional[str], registries: List[str], registries_namespace: Optional[str],
                 registry_subject: str, registry_rolebinding: str, platform: str, migrate_legacy: bool,
                 labels: Dict[str, str], token_secret: Optional[str], wait_timeout: int,
-                legacy_name: Optional[str]) -> StepResult:
+                legacy_name: Optional[str], remove: Optional[Dict[str, Any]]) -> StepResult:
     """The RBAC step: see the module's description. ``token_secret`` empty leaves the token alone;
-    ``legacy_name`` empty (or ``migrate_legacy`` off) leaves the objects of the guide's older names."""
+    ``legacy_name`` empty (or ``migrate_legacy`` off) leaves the objects of the guide's older names;
+    ``remove`` names the other connector's objects, removed in either state (the move between them)."""
     prefix = rules.registry_binding_prefix(registry_rolebinding, platform)
+    plugin_only = connector == rules.PLUGIN_ONLY_CONNECTOR
+    if plugin_only:
+        # RHDH 2.x: read-only cluster-wide, no Role, no registry bindings (the plugin asks the registries
+        # through the model catalog, not the model registry's API)
+        if cluster_rules is None and state == "present":
+            cluster_rules = rbac.with_served_resources(rbac.KSERVE_CLUSTER_RULES, served_kserve_resources(svc))
+        namespace_rules = [] if namespace_rules is None else namespace_rules
+        registries = []
     own = rbac.connector_objects(namespace, service_account, cluster_role, role, cluster_rules, namespace_rules,
                                  gitops_sync_wave or "")
     bindings = rbac.registry_bindings(namespace, service_account, prefix, registries, registries_namespace, registry_subject)
@@ -88,7 +124,9 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, service_account:
         # Every registry binding of the collection, found by its label: also those of registries that
         # are gone, and when RHOAI itself is gone (no DataScienceCluster, no ModelRegistry CRD).
         stale = rbac.stale_registry_bindings(labelled_bindings(svc, registries_namespace), [], namespace)
+        own = rbac.connector_objects(namespace, service_account, cluster_role, role, [], None)  # the Role too, if any
         merge(out, apply(svc, definitions=stale + rbac.bare(own), labels=None, state="absent", only_owned=True))
+        remove_other(svc, namespace, remove, out)
         return out
     live_account = svc.get("v1", "ServiceAccount", service_account, namespace)
     # An install by a version that kept no record of the plugin entries it found: its entries are its own.
@@ -100,10 +138,13 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, service_account:
     merge(out, apply(svc, definitions=own + bindings, labels=labels, state="present", only_owned=True))
     if stale:
         merge(out, apply(svc, definitions=stale, labels=None, state="absent", only_owned=True))
-    guide_binding(svc, namespace, registries_namespace, bindings, migrate_legacy and registry_subject == "serviceaccount", out)
+    if not plugin_only:
+        guide_binding(svc, namespace, registries_namespace, bindings, migrate_legacy and registry_subject == "serviceaccount", out)
     if token_secret:
         out.nest("token", ensure_token(svc, namespace=namespace, name=token_secret, service_account=service_account,
                                        labels=labels, state="present", wait_timeout=wait_timeout))
+    out.values["cluster_rules"] = own[1]["rules"]
+    remove_other(svc, namespace, remove, out)
     if migrate_legacy and legacy_name:
         # Objects of the guide's first edition: nothing of the connector uses them any more.
         out.nest("legacy", apply(svc, definitions=rbac.legacy_objects(legacy_name, namespace), labels=None,
@@ -114,6 +155,7 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, service_account:
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
     service_account=dict(type="str", default="rhdh-rhoai-connector"),
     cluster_role=dict(type="str", default="rhdh-rhoai-connector"),
     role=dict(type="str", default="rhdh-rhoai-connector"),
@@ -130,5 +172,12 @@ ARGUMENT_SPEC = dict(
     token_secret=dict(type="str", default="rhdh-rhoai-connector-token", no_log=False),
     wait_timeout=dict(type="int", default=60),
     legacy_name=dict(type="str", default="rhdh-rhoai-bridge"),
+    remove=dict(type="dict", options=dict(
+        service_account=dict(type="str"),
+        cluster_role=dict(type="str"),
+        role=dict(type="str"),
+        token_secret=dict(type="str", no_log=False),
+        storage_cache=dict(type="bool", default=False),
+    )),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -29,8 +29,11 @@ def ensure_token(svc: K8sService, *, namespace: str, name: str, service_account:
     where = describe("Secret", name, namespace)
     live = svc.get("v1", "Secret", name, namespace)
 
-    def result(created: bool, filled_in: bool, changes: Any = ()) -> StepResult:
-        return StepResult(changed=bool(changes), changes=list(changes), secret=name, filled=filled_in, created=created)
+    def result(created: bool, filled_in: bool, changes: Any = (), secret: Any = None) -> StepResult:
+        # ca_data: the cluster's CA as the Secret holds it (base64 PEM), for the 2.x provider's caData
+        ca_data = ((secret or {}).get("data") or {}).get("ca.crt") if filled_in else None
+        return StepResult(changed=bool(changes), changes=list(changes), secret=name, filled=filled_in, created=created,
+                          ca_data=ca_data)
 
     if state == "absent":
         if live is None or not owned(live):
@@ -57,17 +60,19 @@ def ensure_token(svc: K8sService, *, namespace: str, name: str, service_account:
         created = True
     changes = [where + " created"] if created else []
     if svc.check_mode or filled(live):
-        return result(created, filled(live), changes)
+        return result(created, filled(live), changes, live)
+    seen = {}  # type: Dict[str, Any]
 
     def missing():
-        return None if filled(svc.get("v1", "Secret", name, namespace)) else "token not filled in"
+        seen["secret"] = svc.get("v1", "Secret", name, namespace)
+        return None if filled(seen["secret"]) else "token not filled in"
 
     if svc.wait_until(missing, wait_timeout) is not None:
         raise ConnectorError(
             "{0} was not filled in by the token controller within {1} s".format(where, wait_timeout),
             fix="check that kube-controller-manager runs its token controller (it needs --service-account-private-key-file)",
         )
-    return result(created, True, changes)
+    return result(created, True, changes, seen.get("secret"))
 
 
 ARGUMENT_SPEC = dict(

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import objects, rbac, rhdh, rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, objects, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
@@ -33,28 +33,32 @@ def read_release(mod, p):
     return {key: info.get(key) for key in ("rhdh_version", "rhdh_version_source", "rhdh_version_error")}
 
 
+def plugin_only(p):
+    return p.connector == rules.PLUGIN_ONLY_CONNECTOR
+
+
 def release_checks(mod, p):
-    """The RHDH release still takes the connector this collection installs (the sidecar connector): an
-    operator upgraded to RHDH 2.x after the install leaves sidecars that no longer work, and a release
-    no source can tell leaves the question open; both fail, naming what was read."""
+    """The RHDH release takes the connector that was installed (``p.connector``): an operator upgraded to
+    RHDH 2.x after the install leaves sidecars that no longer work, and a release no source can tell
+    leaves the question open; both fail, naming what was read."""
     release = read_release(mod, p)
     version, source = release.get("rhdh_version"), release.get("rhdh_version_source")
     if release.get("rhdh_version_error"):
         return [check("release", False, release["rhdh_version_error"])]
     if not version:
         return [check("release", False, str(ConnectorError(
-            "the RHDH release could not be told ({0}), so whether the sidecar connector fits it is unknown".format(source),
+            "the RHDH release could not be told ({0}), so whether the {1} connector fits it is unknown".format(source, p.connector),
             fix=rules.FIX_GIVE_VERSION)))]
     connector = rules.connector_of(version)
-    if connector == rules.SIDECAR_CONNECTOR:
-        return [check("release", True, "RHDH {0} ({1}) takes the sidecar connector".format(version, source))]
+    if connector == p.connector:
+        return [check("release", True, "RHDH {0} ({1}) takes the {2} connector".format(version, source, connector))]
     live = mod.get("apps/v1", p.workload_kind, p.workload, p.namespace)
     left = [c.get("name") for c in rhdh.pod_spec(live).get("containers") or [] if c.get("name") in sc.SIDECAR_NAMES]
     where = describe(p.workload_kind, p.workload, p.namespace)
-    return [check("release", False, "RHDH {0} ({1}) needs the {2} connector, not the sidecar connector this version of "
-                                    "the collection installs{3}. Fix: remove it with rhoai_connector_state: absent; "
-                                    "this version of the collection does not install the {2} connector".format(
-                                        version, source, connector,
+    return [check("release", False, "RHDH {0} ({1}) needs the {2} connector, not the {3} connector{4}. Fix: run the role "
+                                    "with rhoai_connector_state: present, which installs the connector the release "
+                                    "needs (and moves a cluster off the sidecars)".format(
+                                        version, source, connector, p.connector,
                                         "; the sidecars {0} in {1} do not work there".format(", ".join(left), where)
                                         if left else ""))]
 
@@ -68,6 +72,8 @@ def workload_checks(mod, p):
     state = "present" if p.expect_sidecars else "absent"
     missing = rhdh.rollout_missing(live, state)
     out = [check("rollout", missing is None, "{0} rolled out".format(where) if missing is None else "{0}: {1}".format(where, missing))]
+    if plugin_only(p) and p.app_config_configmap:
+        out.append(token_env_check(live, p, where))
     if not p.expect_sidecars:
         return out
     selector = ",".join("{0}={1}".format(k, v) for k, v in ((live["spec"].get("selector") or {}).get("matchLabels") or {}).items())
@@ -81,6 +87,16 @@ def workload_checks(mod, p):
     out.append(check("sidecars_ready", bool(pods) and ready == len(pods),
                      "{0} Ready in {1}/{2} pod(s) of {3}".format(names, ready, len(pods), where)))
     return out
+
+
+def token_env_check(live, p, where):
+    """backstage-backend takes the token from the token Secret as the variable the provider entry names."""
+    backend = next((c for c in rhdh.pod_spec(live).get("containers") or [] if c.get("name") == sc.BACKEND_CONTAINER), {})
+    ref = next((((e.get("valueFrom") or {}).get("secretKeyRef") or {}) for e in backend.get("env") or []
+                if e.get("name") == ac.TOKEN_ENV), None)
+    ok = bool(ref) and ref.get("name") == p.token_secret and ref.get("key") == "token"
+    return check("token_env", ok, "{0} of {1} {2} variable {3} from Secret {4} key token".format(
+        sc.BACKEND_CONTAINER, where, "has" if ok else ("has another" if ref else "has no"), ac.TOKEN_ENV, p.token_secret))
 
 
 def plugin_checks(mod, p):
@@ -119,14 +135,18 @@ def app_config_checks(mod, p):
     ns, name = p.namespace, p.app_config_configmap
     where = "{0} key {1}".format(describe("ConfigMap", name, ns), p.app_config_key)
     live = mod.get("v1", "ConfigMap", name, ns)
-    value = None
+    value = doc = None
     if live is not None:
         try:
-            value = ac.get_base_url(yaml_text.load((live.get("data") or {}).get(p.app_config_key, ""), where), p.provider_id)
+            doc = yaml_text.load((live.get("data") or {}).get(p.app_config_key, ""), where)
+            value = ac.get_base_url(doc, p.provider_id)
         except ConnectorError as err:
             return [check("app_config", False, str(err))]
-    out = [check("app_config", value == p.base_url, "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
-        p.provider_id, value, where) if live is not None else "{0} not found".format(where))]
+    if plugin_only(p):
+        out = kserve_checks(doc, value, p, where) if live is not None else [check("app_config", False, "{0} not found".format(where))]
+    else:
+        out = [check("app_config", value == p.base_url, "catalog.providers.modelCatalog.{0}.baseUrl is {1} in {2}".format(
+            p.provider_id, value, where) if live is not None else "{0} not found".format(where))]
     if p.backstage:
         api_version = rhdh.backstage_api_version(mod, p.backstage_api_version)
         cr = mod.get(api_version, "Backstage", p.backstage, ns) if api_version else None
@@ -136,11 +156,51 @@ def app_config_checks(mod, p):
     return out
 
 
+def kserve_checks(doc, base_url, p, where):
+    """The plugin-only connector's provider entry: the cluster's URL and the token by reference; the
+    sidecar connector's ``baseUrl`` entry gone."""
+    entry = ac.get_kserve(doc, p.cluster_name) or {}
+    key = "catalog.providers.modelCatalog.{0}.{1}".format(ac.KSERVE_PROVIDER, p.cluster_name)
+    token_ref = "${%s}" % ac.TOKEN_ENV
+    ok = bool(entry.get("url")) and entry.get("serviceAccountToken") == token_ref
+    return [
+        check("app_config", ok, "{0} in {1}: {2}".format(key, where, "url {0}, serviceAccountToken {1}".format(
+            entry.get("url"), token_ref) if ok else ("missing" if not entry else "url {0}, serviceAccountToken not {1}".format(
+                entry.get("url"), token_ref)))),
+        check("app_config_no_base_url", base_url is None, "catalog.providers.modelCatalog.{0}.baseUrl (the sidecar "
+              "connector's) is {1} in {2}".format(p.provider_id, "gone" if base_url is None else "still " + str(base_url), where)),
+    ]
+
+
+def catalog_rules_checks(mod, p):
+    """The ``catalog.rules`` in effect over the pod's app-config files, in the order it reads them,
+    allow the connector's kind and keep every rule the other files give (plugin-only connector)."""
+    if not plugin_only(p) or not p.app_config_configmap:
+        return []
+    live = mod.get("apps/v1", p.workload_kind, p.workload, p.namespace)
+    found = rhdh.app_config_documents(mod, live, p.plugins_configmap, (p.app_config_configmap, p.app_config_key))
+    if found["problems"]:
+        return [check("catalog_rules", False, "; ".join(str(e) for e in found["problems"]))]
+    if found["ours_at"] is None:
+        return [check("catalog_rules", False, "{0} is not among the files {1} starts with".format(found["ours"], p.workload))]
+    ours = (p.app_config_configmap, p.app_config_key)
+    cm = mod.get("v1", "ConfigMap", ours[0], p.namespace)
+    files = [(name, yaml_text.load(((cm or {}).get("data") or {}).get(ours[1], ""), name) if name == found["ours"] else doc)
+             for name, doc in found["files"]]
+    rules_in_effect, source = catalog_rules.effective(files)
+    kept, _ = catalog_rules.effective([f for f in files if f[0] != found["ours"]])
+    lost = [r for r in yaml_text.plain(kept) if r not in yaml_text.plain(rules_in_effect)]
+    ok = catalog_rules.allows(rules_in_effect) and not lost
+    return [check("catalog_rules", ok, "catalog.rules in effect (from {0}) {1} kind {2}{3}".format(
+        source, "allow" if catalog_rules.allows(rules_in_effect) else "do not allow", catalog_rules.KIND,
+        "; rules of the other files lost: {0}".format(lost) if lost else ", and keep the rules of the other files"))]
+
+
 def app_config_file_checks(mod, p):
     """Every app-config file RHDH should read is mounted once, from its ConfigMap, and passed with
     --config in the running workload: the user's own (operator installs: each key of each ConfigMap
     the CR lists) and the connector's. A file mounted twice hides the other one."""
-    if not p.app_config_configmap or not p.expect_sidecars:
+    if not p.app_config_configmap or not (p.expect_sidecars or plugin_only(p)):
         return []
     ns = p.namespace
     live = mod.get("apps/v1", p.workload_kind, p.workload, ns)
@@ -176,7 +236,7 @@ def token_checks(mod, p):
 
 
 def storage_checks(mod, p):
-    if not p.expect_sidecars:
+    if not p.expect_sidecars or plugin_only(p):
         return []
     ns = p.namespace
     found = mod.get("v1", "ConfigMap", "bac-import-model", ns) is not None
@@ -189,9 +249,10 @@ def access_checks(mod, p):
     user = "system:serviceaccount:{0}:{1}".format(p.namespace, p.service_account)
     groups = ["system:serviceaccounts", "system:serviceaccounts:" + p.namespace, "system:authenticated"]
     out = []
-    cluster_rules = rbac.CLUSTER_RULES if p.cluster_rules is None else p.cluster_rules
-    namespace_rules = rbac.NAMESPACE_RULES if p.namespace_rules is None else p.namespace_rules
-    reviews = objects.access_reviews(cluster_rules, namespace_rules, p.namespace, p.registries,
+    defaults = rules.release_rbac(None, p.connector)
+    cluster_rules = defaults["cluster_rules"] if p.cluster_rules is None else p.cluster_rules
+    namespace_rules = defaults["namespace_rules"] if p.namespace_rules is None else p.namespace_rules
+    reviews = objects.access_reviews(cluster_rules, namespace_rules, p.namespace, [] if plugin_only(p) else p.registries,
                                      p.registries_namespace) + list(p.permissions)
     for perm in reviews:
         attrs = {k: perm[k] for k in ("verb", "resource", "group", "namespace", "name") if perm.get(k) is not None}
@@ -216,12 +277,13 @@ def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str
            check_tags: bool, expect_plugins: str, app_config_configmap: Optional[str], app_config_key: str,
            provider_id: str, base_url: str, service_account: str, token_secret: str,
            cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
-           registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]]) -> StepResult:
+           registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]],
+           connector: str, cluster_name: str) -> StepResult:
     """Read-only: one check per thing that must hold for the connector to work, each saying what was seen."""
     p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     checks = []  # type: List[Dict[str, str]]
-    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks, token_checks,
-                 storage_checks, access_checks):
+    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks,
+                 catalog_rules_checks, token_checks, storage_checks, access_checks):
         checks.extend(part(svc, p))
     failed = [c for c in checks if c["status"] == "fail"]
     return StepResult(checks=checks, ok=not failed, failed_checks=failed)
@@ -258,5 +320,7 @@ ARGUMENT_SPEC = dict(
         namespace=dict(type="str"),
         name=dict(type="str"),
     )),
+    connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
+    cluster_name=dict(type="str", default=ac.DEFAULT_CLUSTER),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -19,7 +19,9 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoa
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
-from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import patch_containers, pod_problems
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import (
+    HELM_PLUGIN_ONLY, HELM_PLUGIN_ONLY_FIX, patch_containers, pod_problems)
 
 #: Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not).
 PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
@@ -32,9 +34,27 @@ def plugins_annotation(packages):
 
 def plugin_identities(registry):
     # type: (str) -> List[str]
-    """The connector's plugins by their tag-less identity (any release's tags match them)."""
+    """Both connectors' plugins by their tag-less identity (any release's tags match them): what is
+    disabled or removed when the release, and so its tags, is not known."""
     return ["oci://{0}/red-hat-developer-hub-backstage-plugin-{1}:latest!red-hat-developer-hub-backstage-plugin-{1}".format(
-        registry, name) for name in dp.CONNECTOR_PLUGINS]
+        registry, name) for name in dp.ALL_CONNECTOR_PLUGINS]
+
+
+def catalog_rules_plan(mod, info, workload, app_config):
+    # type: (Any, Dict[str, Any], Any, Tuple[str, str, str]) -> Tuple[Any, List[ConnectorError]]
+    """The ``catalog.rules`` the plugin-only connector's file must set, and the refusals: a file that
+    cannot be read, or one read after the connector's that sets rules without its kind."""
+    found = rhdh.app_config_documents(mod, workload, info["plugins_configmap"], app_config[:2])
+    rules_wanted, source, blocking = catalog_rules.plan(found["files"], found["ours"], found["ours_at"])
+    problems = list(found["problems"])
+    for name, _rules in blocking:
+        problems.append(ConnectorError(
+            "{0} is read after the connector's app-config and sets catalog.rules without kind {1}, which the "
+            "connector's model servers are; with it the catalog would drop them".format(name, catalog_rules.KIND),
+            fix="add {0} to that catalog.rules (- allow: [{0}]), or remove catalog.rules from it: the connector's "
+                "file keeps the rules found before it".format(catalog_rules.KIND)))
+    info["catalog_rules_source"] = source
+    return yaml_text.plain(rules_wanted), problems
 
 
 def plugins_configmap_of(info, given):
@@ -62,6 +82,7 @@ def plugin_document_problems(mod, namespace, name, key):
 
 def operator_problems(mod, info, state, metrics_port, app_config):
     # type: (Any, Dict[str, Any], str, int, Tuple[str, str, str]) -> List[ConnectorError]
+    plugin_only = info["rhdh_connector"] == rules.PLUGIN_ONLY_CONNECTOR
     ns, name = info["namespace"], info["name"]
     where = describe("Backstage", name, ns)
     cr = mod.get(info["backstage"]["api_version"], "Backstage", name, ns)
@@ -86,7 +107,13 @@ def operator_problems(mod, info, state, metrics_port, app_config):
     if state == "present":
         workload = rhdh.workload_of_cr(mod, cr)
         on = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else where
-        problems += pod_problems(on, rhdh.pod_spec(workload), patch_containers(cr), metrics_port, app_config)
+        if plugin_only:  # no sidecars: only the app-config file must find its place
+            problems += pod_problems(on, rhdh.pod_spec(workload), [], metrics_port, app_config)[:1] \
+                if sc.app_config_clashes(rhdh.pod_spec(workload) or {}, *app_config) else []
+            info["catalog_rules"], more = catalog_rules_plan(mod, info, workload, app_config)
+            problems += more
+        else:
+            problems += pod_problems(on, rhdh.pod_spec(workload), patch_containers(cr), metrics_port, app_config)
     return problems
 
 
@@ -95,6 +122,9 @@ def helm_problems(mod, info, state, metrics_port, app_config):
     ns = info["namespace"]
     name = info["plugins_configmap"]
     problems = []  # type: List[ConnectorError]
+    if state == "present" and info["rhdh_connector"] == rules.PLUGIN_ONLY_CONNECTOR:
+        where = describe("Deployment", info["workload"]["name"], ns)
+        problems.append(ConnectorError(HELM_PLUGIN_ONLY.format(where), fix=HELM_PLUGIN_ONLY_FIX))
     if mod.get("v1", "ConfigMap", name, ns) is None:
         if state == "present":
             problems.append(ConnectorError("{0} not found".format(describe("ConfigMap", name, ns)),
@@ -152,6 +182,7 @@ def rhdh_info(svc: K8sService, *, namespace: str, name: Optional[str], install_t
         info["plugin_packages"] = []
         info["plugin_tags_error"] = str(err)
     info["sidecar_digests"] = rules.sidecar_digests(info["rhdh_version"])
+    info["catalog_rules"] = None
     info["plugin_identities"] = plugin_identities(plugin_registry)
     info["plugins_configmap"] = plugins_configmap_of(info, plugins_configmap)
     info["pod_annotations"] = {} if info["install_type"] == "operator" else {

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import os
 from typing import Any, Dict, List, Optional
 
@@ -92,11 +93,50 @@ def _prune(obj, *path):
 
 
 def wanted_registries(p):
-    """The value the registries annotation must have: the names (state present, ``registries`` given),
-    None to remove it (state absent), or False to leave it as it is (``registries`` not given)."""
-    if p.state != "present":
+    """The value the registries annotation must have: the names (sidecars present, ``registries`` given),
+    None to remove it (sidecars absent), or False to leave it as it is (``registries`` not given)."""
+    if sidecar_state(p) != "present":
         return None
     return False if p.registries is None else sc.registries_annotation(p.registries)
+
+
+def sidecar_state(p):
+    """Whether the sidecars belong in the pod: only for the sidecar connector in state present (the
+    plugin-only connector of RHDH 2.x removes them: the move off the sidecars)."""
+    return "present" if p.state == "present" and p.connector != PLUGIN_ONLY else "absent"
+
+
+def wants_token_env(p):
+    """Whether the backend container takes the token as an environment variable (plugin-only connector)."""
+    return p.state == "present" and p.connector == PLUGIN_ONLY
+
+
+def token_env_ref(p):
+    """The ``spec.application.extraEnvs.secrets`` entry that gives backstage-backend the token: the
+    operator names the variable after the key (``token``)."""
+    return {"name": p.token_secret, "key": ac.TOKEN_ENV}
+
+
+def env_secret_refs(refs, want, present):
+    """``extraEnvs.secrets`` with ``want`` present once, or absent; every other entry kept in its place."""
+    refs = [copy.deepcopy(r) for r in refs or []]
+    others = [r for r in refs if not (isinstance(r, dict) and r.get("name") == want["name"] and r.get("key") == want["key"])]
+    if present:
+        return refs if len(others) == len(refs) - 1 else others + [dict(want)]
+    return others
+
+
+def token_env_missing(workload, p):
+    """What the rendered pod template lacks of the token variable (None: nothing): the operator renders
+    it from the custom resource a moment after the write."""
+    backend = next((c for c in rhdh.pod_spec(workload).get("containers") or [] if c.get("name") == sc.BACKEND_CONTAINER), {})
+    has = any(e.get("name") == ac.TOKEN_ENV and ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") == p.token_secret
+              for e in backend.get("env") or [])
+    if wants_token_env(p) and not has:
+        return "the pod template has no variable {0} from Secret {1} yet".format(ac.TOKEN_ENV, p.token_secret)
+    if not wants_token_env(p) and has:
+        return "the pod template still has variable {0} from Secret {1}".format(ac.TOKEN_ENV, p.token_secret)
+    return None
 
 
 def connector_containers(containers):
@@ -113,7 +153,7 @@ def run_operator(mod, p, sidecars):
         raise ConnectorError("Backstage {0}/{1} not found".format(ns, name), fix="check the namespace and name of the RHDH custom resource")
     workload = rhdh.workload_of_cr(mod, cr)
     where = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else describe("Backstage", name, ns)
-    check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p.metrics_port, state,
+    check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p.metrics_port, sidecar_state(p),
               (p.app_config_configmap, p.app_config_key, p.app_config_configmap))
     registries = wanted_registries(p)
 
@@ -122,7 +162,7 @@ def run_operator(mod, p, sidecars):
         deployment = spec.setdefault("deployment", {})
         if not isinstance(deployment, dict):
             raise ConnectorError("Backstage {0}/{1}: spec.deployment must be a mapping".format(ns, name), fix="correct spec.deployment")
-        patch = sc.apply_operator_patch(deployment.get("patch"), sidecars, state, where_cr)
+        patch = sc.apply_operator_patch(deployment.get("patch"), sidecars, sidecar_state(p), where_cr)
         if registries is not False:
             patch = sc.set_patch_annotation(patch, sc.REGISTRIES_ANNOTATION, registries, where_cr)
         deployment["patch"] = patch
@@ -132,6 +172,11 @@ def run_operator(mod, p, sidecars):
             app_config = app.setdefault("appConfig", {})
             app_config["configMaps"] = sc.app_config_refs(app_config.get("configMaps"), p.app_config_configmap, state)
             _prune(obj, "spec", "application", "appConfig", "configMaps")
+        app = spec.setdefault("application", {})
+        extra = app.setdefault("extraEnvs", {})
+        extra["secrets"] = env_secret_refs(extra.get("secrets"), token_env_ref(p), wants_token_env(p))
+        _prune(obj, "spec", "application", "extraEnvs", "secrets")
+        _prune(obj, "spec", "application")
         return obj
 
     update = mod.update(api_version, "Backstage", name, ns, mutate)
@@ -144,6 +189,8 @@ def run_operator(mod, p, sidecars):
     reg_after = sc.pod_annotations_of_patch(after_patch).get(sc.REGISTRIES_ANNOTATION)
     app_before = (before_spec.get("application") or {}).get("appConfig")
     app_after = (after_spec.get("application") or {}).get("appConfig")
+    env_before = ((before_spec.get("application") or {}).get("extraEnvs") or {}).get("secrets")
+    env_after = ((after_spec.get("application") or {}).get("extraEnvs") or {}).get("secrets")
     changes, other = [], []
     if ours_before != ours_after:
         changes.append("{0} the sidecars {1} spec.deployment.patch of Backstage {2}/{3}".format(
@@ -154,6 +201,10 @@ def run_operator(mod, p, sidecars):
         what = "registered" if state == "present" else "unregistered"
         changes.append("{0} app-config ConfigMap {1}".format(what, p.app_config_configmap))
         other.append("app-config {0}".format(what))
+    if env_before != env_after:
+        changes.append("{0} variable {1} from Secret {2} {3} spec.application.extraEnvs.secrets".format(
+            "added" if wants_token_env(p) else "removed", ac.TOKEN_ENV, p.token_secret, "to" if wants_token_env(p) else "from"))
+        other.append("token variable {0}".format("added" if wants_token_env(p) else "removed"))
     if update["changed"] and not changes:
         changes.append("updated spec.deployment.patch of Backstage {0}/{1}".format(ns, name))
     reason = sc.rollout_reason(list(ours_before.values()), list(ours_after.values()), reg_before, reg_after, other) \
@@ -163,10 +214,10 @@ def run_operator(mod, p, sidecars):
                   rollout_reason=reason)
     if update["changed"]:
         result["diff"] = diff(
-            {"deployment": before_spec.get("deployment"), "appConfig": app_before},
-            {"deployment": after_spec.get("deployment"), "appConfig": app_after})
-    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, state, sidecars,
-                               registries))
+            {"deployment": before_spec.get("deployment"), "appConfig": app_before, "extraEnvs.secrets": env_before},
+            {"deployment": after_spec.get("deployment"), "appConfig": app_after, "extraEnvs.secrets": env_after})
+    result.update(wait_rollout(mod, p, result["workload"]["kind"], result["workload"]["name"], ns, sidecar_state(p), sidecars,
+                               registries, token_env=True))
     return result
 
 
@@ -254,6 +305,8 @@ def template_annotations(workload):
 def run_helm(mod, p, sidecars):
     ns, name, state = p.namespace, p.deployment, p.state
     where = describe("Deployment", name, ns)
+    if p.connector == PLUGIN_ONLY and state == "present":
+        raise ConnectorError(HELM_PLUGIN_ONLY.format(where), fix=HELM_PLUGIN_ONLY_FIX)
     for _attempt in range(CONFLICT_ATTEMPTS):
         live = mod.get("apps/v1", "Deployment", name, ns)
         if live is None:
@@ -342,13 +395,14 @@ def annotation_missing(workload, registries):
     return None
 
 
-def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False):
+def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False, token_env=False):
     if not p.wait or mod.check_mode:
         return {"rolled_out": False}
 
     def missing_now():
         live = mod.get("apps/v1", kind, name, ns)
-        return annotation_missing(live, registries) or rhdh.rollout_missing(live, state, sidecars)
+        return (annotation_missing(live, registries) or (token_env_missing(live, p) if token_env and live else None)
+                or rhdh.rollout_missing(live, state, sidecars))
 
     missing = mod.wait_until(missing_now, p.wait_timeout)
     if missing is not None:
@@ -360,14 +414,25 @@ def wait_rollout(mod, p, kind, name, ns, state, sidecars, registries=False):
     return {"rolled_out": True, "containers": [c["name"] for c in rhdh.pod_spec(live).get("containers") or []]}
 
 
+#: The plugin-only connector on a Helm install: not done yet (see HELM_PLUGIN_ONLY_FIX).
+HELM_PLUGIN_ONLY = ("{0} is a Helm install of RHDH 2.x: this version of the collection installs the plugin-only "
+                    "connector on operator installs only")
+HELM_PLUGIN_ONLY_FIX = ("leave this cluster out of the run for now; the chart renders its extra app-config files before "
+                        "its own, so the catalog.rules the connector needs would change place across `helm upgrade`, "
+                        "and that is not handled yet")
+PLUGIN_ONLY = "plugin-only"
+
+
 def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str], backstage_api_version: Optional[str],
                     deployment: Optional[str], token_secret: str, image_registry: str, image_digests: Dict[str, str],
                     images: Dict[str, str], image_pull_policy: str, metrics_port: int, env: Dict[str, Any],
                     resources: Optional[Dict[str, Any]], app_config_configmap: Optional[str], app_config_key: str,
                     pod_annotations: Dict[str, Any], registries: Optional[List[str]], state: str,
-                    values_file: Optional[str], wait: bool, wait_timeout: int) -> StepResult:
+                    values_file: Optional[str], wait: bool, wait_timeout: int, connector: str) -> StepResult:
     """The three sidecars (and the app-config file, the pod annotations) on the Backstage CR's
-    ``spec.deployment.patch`` (``backstage``) or the Helm Deployment (``deployment``), then the rollout."""
+    ``spec.deployment.patch`` (``backstage``) or the Helm Deployment (``deployment``), then the rollout.
+    ``connector`` plugin-only (RHDH 2.x): no sidecars (those found are removed), the app-config file,
+    and the token as the variable ``token`` from ``token_secret``."""
     p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     sidecars = desired_sidecars(p)
     return StepResult(**(run_operator(svc, p, sidecars) if backstage else run_helm(svc, p, sidecars)))
@@ -394,6 +459,7 @@ ARGUMENT_SPEC = dict(
     values_file=dict(type="path"),
     wait=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=300),
+    connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
 )
 MODULE_OPTIONS = dict(
     mutually_exclusive=[("backstage", "deployment")],

@@ -54,6 +54,53 @@ options:
     description: Labels added to a ConfigMap this module creates.
     type: dict
     default: {}
+  connector:
+    description:
+      - V(sidecar) (RHDH 1.8-1.10) - the provider's C(baseUrl).
+      - V(plugin-only) (RHDH 2.x) - C(catalog.providers.modelCatalog.kserve-kubeflow-connector.<cluster name>) from
+        O(cluster), the token by reference to the variable O(token_env), C(catalog.rules) set to O(catalog_rules), and
+        the sidecar connector's C(baseUrl) entry of O(provider_id) removed.
+    type: str
+    choices: [sidecar, plugin-only]
+    default: sidecar
+    version_added: 0.1.0
+  cluster:
+    description: The OpenShift AI cluster the plugin-only connector reads (O(connector=plugin-only)).
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      name:
+        description: The entry's key and C(name).
+        type: str
+        default: rhoai
+      url:
+        description: The cluster's API server as RHDH's pod reaches it.
+        type: str
+      ca_data:
+        description: Its CA, base64 PEM (C(caData)); the token Secret's C(ca.crt).
+        type: str
+      catalog_url:
+        description: The model catalog's URL (C(kubeflow-model-catalog-url)); empty - none.
+        type: str
+      default_owner:
+        description: C(default-owner) of the entities; empty - the plugin's default.
+        type: str
+      default_lifecycle:
+        description: C(default-lifecycle) of the entities; empty - the plugin's default.
+        type: str
+  catalog_rules:
+    description:
+      - The C(catalog.rules) the document sets (O(connector=plugin-only)); M(rhdh.ai_connector.rhdh_info) gives them -
+        the rules in effect in the files read before this one, plus a rule allowing C(AiModelServerAPI). Not given -
+        left as they are.
+    type: list
+    elements: raw
+    version_added: 0.1.0
+  token_env:
+    description: The environment variable holding the token (the RHDH operator names it after the Secret's key).
+    type: str
+    default: token
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

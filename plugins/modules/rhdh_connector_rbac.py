@@ -110,6 +110,39 @@ options:
     description: Labels added to every object (besides the collection's own).
     type: dict
     default: {}
+  connector:
+    description:
+      - The connector the RHDH release takes. V(sidecar) (RHDH 1.8-1.10) - the objects above.
+      - V(plugin-only) (RHDH 2.x) - a read-only ClusterRole (inferenceservices, llminferenceservices where the cluster
+        serves them, routes, serviceaccounts) and its binding, no Role and no registry RoleBindings (those of the
+        collection are removed).
+    type: str
+    choices: [sidecar, plugin-only]
+    default: sidecar
+    version_added: 0.1.0
+  remove:
+    description:
+      - The other connector's objects, removed in either state (the move from the sidecar connector to the plugin-only
+        one). Only what the collection created is deleted; an object it adopted is given back, not deleted.
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      service_account:
+        description: Its ServiceAccount (and the ClusterRole/Binding of O(remove.cluster_role)).
+        type: str
+      cluster_role:
+        description: Its ClusterRole and ClusterRoleBinding; empty - named after the ServiceAccount.
+        type: str
+      role:
+        description: Its Role and RoleBinding; empty - none.
+        type: str
+      token_secret:
+        description: Its token Secret.
+        type: str
+      storage_cache:
+        description: Also delete ConfigMap C(bac-import-model), the sidecars' cache of catalog entries.
+        type: bool
+        default: false
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

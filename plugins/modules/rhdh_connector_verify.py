@@ -151,6 +151,17 @@ options:
       name:
         description: The object name.
         type: str
+  connector:
+    description: The connector installed, checked against the RHDH release (V(plugin-only) - RHDH 2.x).
+    type: str
+    choices: [sidecar, plugin-only]
+    default: sidecar
+    version_added: 0.1.0
+  cluster_name:
+    description: The plugin-only connector's provider entry (O(connector=plugin-only)).
+    type: str
+    default: rhoai
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

@@ -132,6 +132,16 @@ options:
     description: Seconds to wait for the rollout.
     type: int
     default: 300
+  connector:
+    description:
+      - V(sidecar) (RHDH 1.8-1.10) - the three sidecars.
+      - V(plugin-only) (RHDH 2.x) - no sidecars (those found are removed, with the registries annotation), the
+        app-config file, and the token of O(token_secret) as the variable C(token) of backstage-backend
+        (C(spec.application.extraEnvs.secrets)); operator installs only.
+    type: str
+    choices: [sidecar, plugin-only]
+    default: sidecar
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

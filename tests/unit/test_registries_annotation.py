@@ -138,7 +138,7 @@ def deployment(annotations=None, with_sidecars=True):
 
 def params(registries, state="present", pod_annotations=None):
     return Options(state=state, registries=registries, pod_annotations=pod_annotations or {},
-                   app_config_configmap=None, app_config_key="app-config.rhoai-connector.yaml")
+                   app_config_configmap=None, app_config_key="app-config.rhoai-connector.yaml", connector="sidecar")
 
 
 def test_helm_the_same_set_writes_nothing_and_another_set_patches_only_the_annotation():

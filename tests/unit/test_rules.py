@@ -169,25 +169,41 @@ def test_a_given_release_of_another_connector_than_the_clusters_is_refused_namin
     assert "Fix: leave rhoai_connector_rhdh_version empty" in msg
 
 
-def test_each_release_has_one_connector_and_the_sidecar_ones_have_plugin_tags():
+def test_each_release_has_one_connector_and_tags_for_each_of_its_plugins():
     for release, row in rules.RELEASES.items():
         assert rules.connector_of(release) == row["connector"]
-        assert (release in rules.PLUGIN_TAGS) == (row["connector"] == rules.SIDECAR_CONNECTOR), release
+        assert list(rules.plugin_tags(release)) == list(rules.CONNECTOR_PLUGINS[row["connector"]]), release
+        assert bool(row["sidecar_digests"]) == (row["connector"] == rules.SIDECAR_CONNECTOR), release
+        assert bool(row["namespace_rules"]) == (row["connector"] == rules.SIDECAR_CONNECTOR), release
     # releases not in the table are placed by number: after the last sidecar release comes the plugin-only connector
     assert rules.connector_of("2.3") == rules.connector_of("3.0") == rules.PLUGIN_ONLY_CONNECTOR
     assert rules.connector_of(None) is None
 
 
-@pytest.mark.parametrize("version, source", [("2.0", "ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0"),
-                                             ("2.1", "the tag of image quay.io/rhdh/rhdh-hub-rhel9:2.1")])
-def test_rhdh_2_is_refused_as_needing_the_plugin_only_connector_even_with_tags_given(version, source):
-    explicit = {"catalog-backend-module-model-catalog": "t1", "catalog-techdoc-url-reader-backend": "t2"}
-    for tags in (None, explicit):
-        with pytest.raises(ConnectorError) as err:
-            rules.plugin_tags(version, tags, source)
-        msg = str(err.value)
-        assert msg.startswith("RHDH {0} ({1}) needs the plugin-only connector".format(version, source)), msg
-        assert "which this version of the collection does not install" in msg and "Fix:" in msg
+def test_rhdh_2_0_gets_the_four_plugins_of_the_plugin_only_connector():
+    tags = rules.plugin_tags("2.0", None, "ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0")
+    assert tags == {"kserve-kubeflow-connector-backend": "bs_1.52.0__0.1.2",
+                    "catalog-backend-module-ai-model-server": "bs_1.52.0__0.3.0",
+                    "catalog-backend-module-model-catalog": "bs_1.52.0__1.0.1",
+                    "catalog-techdoc-url-reader-backend": "bs_1.52.0__0.6.1"}
+    # ai-model-server older than 0.3.0 rejects the built-in kinds and breaks sign-in
+    assert tags["catalog-backend-module-ai-model-server"].endswith("__0.3.0")
+    assert rules.release_rbac("2.0")["namespace_rules"] == [] and rules.release_rbac("2.1") == rules.release_rbac("2.0")
+
+
+def test_a_2x_release_of_unknown_tags_is_refused_unless_all_four_are_given():
+    source = "the tag of image quay.io/rhdh/rhdh-hub-rhel9:2.1"
+    with pytest.raises(ConnectorError) as err:
+        rules.plugin_tags("2.1", None, source)
+    msg = str(err.value)
+    assert msg.startswith("RHDH 2.1 ({0}) takes the plugin-only connector, but its plugin tags are not known".format(source))
+    assert "Fix: give a tag for each of kserve-kubeflow-connector-backend, catalog-backend-module-ai-model-server, " \
+           "catalog-backend-module-model-catalog, catalog-techdoc-url-reader-backend in rhoai_connector_plugin_tags" in msg
+    sidecar_tags = {"catalog-backend-module-model-catalog": "t1", "catalog-techdoc-url-reader-backend": "t2"}
+    with pytest.raises(ConnectorError, match="but not for kserve-kubeflow-connector-backend, catalog-backend-module-ai-model-server"):
+        rules.plugin_tags("2.1", sidecar_tags, source)
+    four = dict(sidecar_tags, **{"kserve-kubeflow-connector-backend": "t3", "catalog-backend-module-ai-model-server": "t4"})
+    assert rules.plugin_tags("2.1", four, source) == {name: four[name] for name in rules.dp.PLUGIN_ONLY_PLUGINS}
 
 
 def test_no_source_tells_the_version_and_the_error_says_what_was_tried():
@@ -225,15 +241,15 @@ def test_plugin_tags_by_version_and_explicit():
 
 
 @pytest.mark.parametrize("version, text", [
-    ("1.11", "RHDH 1.11 (given) needs the plugin-only connector"),
-    ("1.7", "RHDH 1.7 has no known plugin tags"),
+    ("1.11", "RHDH 1.11 (given) takes the plugin-only connector, but its plugin tags are not known"),
+    ("1.7", "RHDH 1.7 (given) takes the sidecar connector, but its plugin tags are not known"),
     (None, "could not be told"),
 ])
 def test_unknown_rhdh_version_says_which_variables_to_set(version, text):
     with pytest.raises(ConnectorError) as err:
         rules.plugin_tags(version)
     assert text in str(err.value) and "Fix:" in str(err.value)
-    assert "rhoai_connector_rhdh_version" in str(err.value) or "rhoai_connector_state: absent" in str(err.value)
+    assert "rhoai_connector_rhdh_version" in str(err.value) or "rhoai_connector_plugin_tags" in str(err.value)
 
 
 # plain objects (RBAC) -------------------------------------------------------------------------
