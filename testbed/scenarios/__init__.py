@@ -39,14 +39,35 @@ RHOAI_CRDS = (
     "odhdashboardconfig.yaml",
     "clusterserviceversion.yaml",
 )
+#: OpenShift AI 3.x: DataScienceCluster and DSCInitialization store v2 and still serve v1; KServe adds
+#: LLMInferenceService (v1alpha2 stored, v1alpha1 served, from 3.4). The real operators convert between
+#: versions with webhooks; the testbed has none (see the CRD files): an object reads the same at every
+#: version, only its apiVersion relabelled and fields the version read does not know pruned.
+RHOAI_3_CRDS = (
+    "dscinitialization-rhoai-3.yaml",
+    "datasciencecluster-rhoai-3.yaml",
+    "modelregistry.yaml",
+    "route.yaml",
+    "odhdashboardconfig.yaml",
+    "clusterserviceversion.yaml",
+)
 RHOAI_CRD_NAMES = (
     "dscinitializations.dscinitialization.opendatahub.io",
     "datascienceclusters.datasciencecluster.opendatahub.io",
     "modelregistries.modelregistry.opendatahub.io",
     "odhdashboardconfigs.opendatahub.io",
     "inferenceservices.serving.kserve.io",
+    "llminferenceservices.serving.kserve.io",
 )
 KSERVE_CRD = "inferenceservices.serving.kserve.io"
+#: Per OpenShift AI major release: its CRD files, KServe's, and the data files of its DataScienceCluster,
+#: its registries' namespace (with the model catalog) and one registry.
+GENERATIONS = {
+    2: (RHOAI_CRDS, ("inferenceservice.yaml",),
+        "rhoai-2-datasciencecluster.yaml", "model-registries-namespace.yaml", "model-registry.yaml"),
+    3: (RHOAI_3_CRDS, ("inferenceservice.yaml", "llminferenceservice.yaml"),
+        "rhoai-3-datasciencecluster.yaml", "model-registries-namespace-3.yaml", "model-registry-3.yaml"),
+}
 
 
 @dataclass(frozen=True)
@@ -115,14 +136,16 @@ def _rhoai(
     description: str,
     registries: tuple[str, ...] = ("registry-prod", "team-a-registry"),
     kserve: bool = True,
+    generation: int = 2,
     **overrides: str,
 ) -> Scenario:
     values = _rhoai_values(**overrides)
-    parts = [Part("rhoai-platform.yaml", values)]
+    crd_files, kserve_files, dsc, registries_namespace, registry = GENERATIONS[generation]
+    parts = [Part("rhoai-platform.yaml", values), Part(dsc, values)]
     if registries:
-        parts.append(Part("model-registries-namespace.yaml", values))
-        parts += [Part("model-registry.yaml", {**values, "REGISTRY": r}) for r in registries]
-    crds = RHOAI_CRDS + (("inferenceservice.yaml",) if kserve else ())
+        parts.append(Part(registries_namespace, values))
+        parts += [Part(registry, {**values, "REGISTRY": r}) for r in registries]
+    crds = crd_files + (kserve_files if kserve else ())
     return Scenario(
         name=name,
         description=description,
@@ -178,6 +201,18 @@ _ALL = (
     _rhoai(
         "rhoai-2.25",
         "RHOAI 2.25 self-managed, healthy: model registry Managed with two registries, catalog, KServe",
+    ),
+    # Unlike a real 3.x cluster, no conversion webhook (the CRDs say strategy None): v1 answers v2's
+    # object relabelled, fields v1 does not know pruned instead of converted (no datasciencepipelines
+    # for v2's aipipelines, no installedComponents); release and model registry settings read alike.
+    _rhoai(
+        "rhoai-3.x",
+        "RHOAI 3.4 self-managed, healthy: DSC and DSCI stored at v2, v1 served (no conversion webhook), model "
+        "registry Managed with two registries, catalog, KServe RawDeployment and LLMInferenceService",
+        generation=3,
+        RELEASE_VERSION="3.4.0",
+        CSV_NAME="rhods-operator.v3.4.0",
+        CSV_REPLACES="rhods-operator.v3.3.0",
     ),
     _rhoai(
         "rhoai-2.22-upgraded",

@@ -33,6 +33,8 @@ def _check_rhoai(
     registries: set[str],
     apps_ns: str,
     csv: tuple[str, str],
+    route_host: str = "{registry}-https-{namespace}.apps.example.test",
+    catalog_role: str = "model-catalog-user",
 ) -> None:
     dsc = _get(cluster, "datasciencecluster", "default-dsc")
     assert dsc["status"]["release"] == {"name": release, "version": version}
@@ -61,18 +63,62 @@ def _check_rhoai(
     for registry in registries:
         route = routes[f"{registry}-https"]
         assert route["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "model-registry-operator"
-        assert route["status"]["ingress"][0]["host"] == (
-            f"{registry}-https-{registries_ns}.apps.example.test"
-        )
+        assert route["status"]["ingress"][0]["host"] == route_host.format(registry=registry, namespace=registries_ns)
         role = _get(cluster, "role", f"registry-user-{registry}", "-n", registries_ns)
-        assert role["rules"] == [
+        assert role["rules"][0] == (
             {"apiGroups": [""], "resources": ["services"], "resourceNames": [registry], "verbs": ["get"]}
-        ]
+        )
         assert _get(cluster, "service", registry, "-n", registries_ns)["metadata"]["name"] == registry
     assert "modelregistry-public" not in registries
     binding = _get(cluster, "rolebinding", "model-catalog-authenticated", "-n", registries_ns)
     assert binding["subjects"][0]["name"] == "system:authenticated"
+    assert binding["roleRef"]["name"] == catalog_role
     assert routes["model-catalog-https"]["status"]["ingress"]
+
+
+def _versions(cluster: Cluster, group: str) -> tuple[str, list[str]]:
+    """The version the API server prefers for ``group``, and every version it serves."""
+    doc = json.loads(cluster.kubectl("get", "--raw", f"/apis/{group}").stdout)
+    return doc["preferredVersion"]["version"], sorted(v["version"] for v in doc["versions"])
+
+
+def _storage(cluster: Cluster, crd: str) -> list[str]:
+    return [v["name"] for v in _get(cluster, "crd", crd)["spec"]["versions"] if v["storage"]]
+
+
+def _check_rhoai_3x(cluster: Cluster) -> None:
+    """OpenShift AI 3.4: what 2.x users find where they found it (release, model registry, registries,
+    catalog), and what 3.x changed - DataScienceCluster and DSCInitialization stored at v2 with v1 still
+    served, aipipelines, KServe without Serverless settings, LLMInferenceService v1alpha2 stored and
+    v1alpha1 served, the registries' Routes at <name>-rest. With no conversion webhook, v1 answers
+    v2's object relabelled: what both versions share reads alike, aipipelines is dropped, not renamed."""
+    _check_rhoai(cluster, **RHOAI_3X)
+    for group in ("datasciencecluster.opendatahub.io", "dscinitialization.opendatahub.io"):
+        assert _versions(cluster, group) == ("v2", ["v1", "v2"])
+    assert _storage(cluster, "datascienceclusters.datasciencecluster.opendatahub.io") == ["v2"]
+    assert _storage(cluster, "dscinitializations.dscinitialization.opendatahub.io") == ["v2"]
+    assert _versions(cluster, "serving.kserve.io")[1] == ["v1alpha1", "v1alpha2", "v1beta1"]
+    assert _storage(cluster, "llminferenceservices.serving.kserve.io") == ["v1alpha2"]
+    assert _storage(cluster, KSERVE) == ["v1beta1"]
+    for version in ("v1alpha1", "v1alpha2"):
+        resources = json.loads(cluster.kubectl("get", "--raw", f"/apis/serving.kserve.io/{version}").stdout)["resources"]
+        assert "llminferenceservices" in {r["name"] for r in resources}
+    v2 = _get(cluster, "datascienceclusters.v2.datasciencecluster.opendatahub.io", "default-dsc")
+    v1 = _get(cluster, "datascienceclusters.v1.datasciencecluster.opendatahub.io", "default-dsc")
+    components = v2["spec"]["components"]
+    assert components["aipipelines"] == {"managementState": "Managed"}
+    assert not {"datasciencepipelines", "codeflare", "modelmeshserving"} & set(components)
+    assert not {"serving", "defaultDeploymentMode"} & set(components["kserve"])
+    assert "installedComponents" not in v2["status"]
+    assert v1["apiVersion"] == "datasciencecluster.opendatahub.io/v1"
+    for read in (v1, v2):
+        assert read["spec"]["components"]["modelregistry"] == components["modelregistry"]
+        assert read["status"]["release"] == {"name": "OpenShift AI Self-Managed", "version": "3.4.0"}
+    assert "aipipelines" not in v1["spec"]["components"]  # the real webhook gives datasciencepipelines
+    dsci = _get(cluster, "dscinitializations.v2.dscinitialization.opendatahub.io", "default-dsci")
+    assert "serviceMesh" not in dsci["spec"]
+    role = _get(cluster, "role", "model-catalog", "-n", "rhoai-model-registries")
+    assert [r["resources"] for r in role["rules"]] == [["services"], ["endpoints"]]
 
 
 def _user_plugins(cluster: Cluster, configmap: str) -> list[str]:
@@ -167,8 +213,16 @@ RHOAI_2_25 = dict(
     apps_ns="redhat-ods-applications",
     csv=("redhat-ods-operator", "rhods-operator.v2.25.0"),
 )
+RHOAI_3X = dict(
+    RHOAI_2_25,
+    version="3.4.0",
+    csv=("redhat-ods-operator", "rhods-operator.v3.4.0"),
+    route_host="{registry}-rest.apps.example.test",
+    catalog_role="model-catalog",
+)
 CHECKS = {
     "rhoai-2.25": lambda c: _check_rhoai(c, **RHOAI_2_25),
+    "rhoai-3.x": _check_rhoai_3x,
     "rhoai-2.22-upgraded": lambda c: _check_rhoai(
         c, **{**RHOAI_2_25, "mr_state": "Removed", "registries": set()}
     ),
