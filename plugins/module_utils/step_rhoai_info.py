@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import StepResult
@@ -22,6 +22,10 @@ REGISTRY_LABEL = "app.kubernetes.io/managed-by=model-registry-operator"
 CATALOG_ROUTE = "model-catalog-https"
 OPERATOR_NAMESPACES = {"odh": ["openshift-operators", "opendatahub-operators"]}
 CSV_PREFIX = {"odh": "opendatahub-operator."}
+#: The DataScienceCluster and DSCInitialization versions read, preferred first: OpenShift AI 3.x stores
+#: v2 and still serves v1 (converted by the operator's webhook), 2.x serves v1 only. What is read here
+#: (status.release, spec.components.modelregistry, spec.applicationsNamespace) is alike in both.
+PLATFORM_VERSIONS = ("v2", "v1")
 
 
 def _pick(items, name, what):
@@ -38,6 +42,16 @@ def _pick(items, name, what):
     return items[0] if items else None
 
 
+def read_version(served: Sequence[str], known: Sequence[str] = PLATFORM_VERSIONS) -> Optional[str]:
+    """The version to read a group at: the first of ``known`` that is ``served``, else the one the API
+    server prefers (``served`` names it first, as ``K8sService.served_versions`` does); None when the
+    group is not served."""
+    for version in known:
+        if version in served:
+            return version
+    return served[0] if served else None
+
+
 def _hosts(route):
     return [i.get("host") for i in (route.get("status") or {}).get("ingress") or [] if i.get("host")]
 
@@ -47,14 +61,14 @@ def gather(mod: K8sService, datasciencecluster: Optional[str], registries_namesp
     facts = {"platform": "none", "release_name": None, "version": None, "datasciencecluster": None,
              "applications_namespace": None, "modelregistry_state": None, "registries_namespace": None,
              "registries": [], "catalog_route": None, "kserve": False, "dashboard": None, "operator_csv": None}
-    dsc_versions = mod.served_versions(DSC_GROUP)
-    dsci_versions = mod.served_versions(DSCI_GROUP)
+    dsc_version = read_version(mod.served_versions(DSC_GROUP))  # discovery the service asks once anyway
+    dsci_version = read_version(mod.served_versions(DSCI_GROUP))
     dsc = dsci = None
-    if dsc_versions:
-        dsc = _pick(mod.list("{0}/{1}".format(DSC_GROUP, dsc_versions[0]), "DataScienceCluster"),
+    if dsc_version:
+        dsc = _pick(mod.list("{0}/{1}".format(DSC_GROUP, dsc_version), "DataScienceCluster"),
                     datasciencecluster, "DataScienceCluster")
-    if dsci_versions:
-        dsci = _pick(mod.list("{0}/{1}".format(DSCI_GROUP, dsci_versions[0]), "DSCInitialization"), None, "DSCInitialization")
+    if dsci_version:
+        dsci = _pick(mod.list("{0}/{1}".format(DSCI_GROUP, dsci_version), "DSCInitialization"), None, "DSCInitialization")
     release = ((dsc or {}).get("status") or {}).get("release") or ((dsci or {}).get("status") or {}).get("release") or {}
     if dsc or dsci:
         facts["release_name"] = release.get("name")

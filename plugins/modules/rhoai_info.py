@@ -15,6 +15,8 @@ description:
   - Reads the platform and version from the C(DataScienceCluster) and C(DSCInitialization), the model
     registry component, the C(ModelRegistry) objects with their Roles and Routes, the model catalog
     Route, whether KServe's C(InferenceService) CRD is served, and the dashboard flags.
+  - Reads the C(DataScienceCluster) and C(DSCInitialization) at C(v2) where the API server serves it
+    (OpenShift AI 3.x, which stores C(v2)), else at C(v1) (OpenShift AI 2.x).
   - Returns one verdict per prerequisite (C(ok), C(warn) or C(fail)), each naming the object and the fix.
   - Read-only; it never changes the cluster.
 author:
