@@ -37,13 +37,14 @@ SCENARIOS = [
     "operator-110",
     "odh",
     "upgrade",
+    "upgrade-to-2",
     "disable-enable",
     "adoption",
     "least-privilege",
     "faults",
 ]
 # The longest first, so that the last pair does not leave one job running alone for long.
-LONGEST_FIRST = ("faults", "adoption", "least-privilege", "upgrade", "uninstall", "disable-enable", "refusals")
+LONGEST_FIRST = ("faults", "adoption", "least-privilege", "upgrade-to-2", "upgrade", "uninstall", "disable-enable", "refusals")
 # Their converges change the cluster on purpose (each case checks itself): no idempotence step.
 NO_IDEMPOTENCE = frozenset({"refusals"})
 TIMEOUT = 1500
