@@ -1,10 +1,13 @@
-"""Which RHDH release the collection faces (issue 16), on the real RHDH operator 2.0 (main at VERSION
-2.0.0) and on a 1.10 install whose operator is upgraded to 2.0, as users run it (playbooks/*.yml).
+"""Which RHDH release the collection faces, on the real RHDH operator 2.0 (main at VERSION 2.0.0) and
+on a 1.10 install whose operator is upgraded to 2.0, as users run it (playbooks/*.yml).
 
 RHDH 2.0 serves the same Backstage versions as 1.10 (v1alpha4, v1alpha5) and its operator's default
 image is ``rhdh:next``, a tag that names no release: read from those, 2.0 was taken for 1.10 and got
-1.10's sidecars with verify saying OK. Each refusal here is checked for its message and for no write
-by the collection in the API server's audit log; each test puts the cluster back.
+1.10's sidecars with verify saying OK. Where a source tells 2.0 (the ClusterServiceVersion, an image
+pinned through ``RELATED_IMAGE_backstage`` as OLM does), the plugin-only connector is installed and
+checked on the pod the operator renders; where none tells, the run refuses. Each refusal here is
+checked for its message and for no write by the collection in the API server's audit log; each test
+puts the cluster back. (The move of a 1.10 install to 2.0 is molecule's ``upgrade-to-2``.)
 """
 
 from __future__ import annotations
@@ -99,26 +102,69 @@ def test_no_source_tells_the_release_refused_naming_what_was_read_and_the_variab
         "fit RHDH 1.10 and 2.0 alike", "Fix: set rhoai_connector_rhdh_version")
 
 
-def test_a_2_0_clusterserviceversion_is_refused_as_rhdh_2(rhdh20):
+def assert_plugin_only_connector(cluster, run: PlaybookRun, said: str) -> None:
+    """The run installed the plugin-only connector (the release read from ``said``), and the pod the
+    operator rendered has no connector container and takes the token from its Secret."""
+    assert run.rc == 0, run.output[-3000:]
+    assert f"OK  RHDH 2.0 ({said}) takes the plugin-only connector" in run.output, run.output[-3000:]
+    backend = containers(cluster)["backstage-backend"]
+    assert not SIDECARS & set(containers(cluster)), sorted(containers(cluster))
+    refs = [e["valueFrom"]["secretKeyRef"] for e in backend.get("env") or [] if e["name"] == "token"]
+    assert refs == [{"name": "rhdh-kserve-kubeflow-connector-token", "key": "token"}], backend.get("env")
+    assert "/opt/app-root/src/app-config.rhoai-connector.yaml" in backend["args"], backend["args"]
+    assert cluster.kubectl("get", "serviceaccount", "rhdh-rhoai-connector", "-n", NS, check=False).returncode != 0
+    rules = get(cluster, "clusterrole", "rhdh-kserve-kubeflow-connector")["rules"]
+    assert {r for rule in rules for r in rule["resources"]} == {"inferenceservices", "routes", "serviceaccounts"}
+
+
+def uninstall_plugin_only(cluster) -> None:
+    since = time.time()
+    removed = run_playbook("playbooks/uninstall.yml", cluster.kubeconfig, ROLE_VARS)
+    assert removed.rc == 0, removed.output[-3000:]
+    backend = containers(cluster)["backstage-backend"]
+    assert [e for e in backend.get("env") or [] if e["name"] == "token"] == []
+    assert "/opt/app-root/src/app-config.rhoai-connector.yaml" not in backend["args"]
+    assert cluster.kubectl("get", "serviceaccount", "rhdh-kserve-kubeflow-connector", "-n", NS, check=False).returncode != 0
+    assert our_writes(cluster, since)
+
+
+def test_a_2_0_clusterserviceversion_gets_the_plugin_only_connector_and_a_rerun_writes_nothing(rhdh20):
     with csv(rhdh20):
-        run, since = install(rhdh20)
-        assert_refused_without_writes(
-            rhdh20, run, since,
-            f"RHDH 2.0 (ClusterServiceVersion {OPERATOR_NS}/{CSV_20}) needs the plugin-only connector",
-            "which this version of the collection does not install")
+        run, _since = install(rhdh20)
+        try:
+            assert_plugin_only_connector(rhdh20, run, f"ClusterServiceVersion {OPERATOR_NS}/{CSV_20}")
+            again, since = install(rhdh20)
+            assert again.rc == 0 and "changed=0" in again.output, again.output[-3000:]
+            assert our_writes(rhdh20, since) == [], describe(our_writes(rhdh20, since))
+        finally:
+            uninstall_plugin_only(rhdh20)
 
 
-def test_an_image_pinned_to_a_2_0_tag_through_related_image_backstage_is_refused_as_rhdh_2(rhdh20):
+def test_an_image_pinned_to_a_2_0_tag_through_related_image_backstage_gets_the_plugin_only_connector(rhdh20):
     default = containers(rhdh20)["backstage-backend"]["image"]
     rhdh20.start_operator("2.0", {"RELATED_IMAGE_backstage": IMAGE_20})  # what OLM gives the operator
     try:
         wait_for_backend_image(rhdh20, IMAGE_20)
-        run, since = install(rhdh20)
-        assert_refused_without_writes(
-            rhdh20, run, since, f"RHDH 2.0 (the tag of image {IMAGE_20}) needs the plugin-only connector")
+        run, _since = install(rhdh20)
+        try:
+            assert_plugin_only_connector(rhdh20, run, f"the tag of image {IMAGE_20}")
+            assert containers(rhdh20)["backstage-backend"]["image"] == IMAGE_20
+        finally:
+            uninstall_plugin_only(rhdh20)
     finally:
         rhdh20.start_operator("2.0")
         wait_for_backend_image(rhdh20, default)
+
+
+def test_a_2_x_release_of_unknown_plugin_tags_is_refused_naming_the_four_plugins(rhdh20):
+    with csv(rhdh20, "rhdh-operator.v2.1.0"):
+        run, since = install(rhdh20)
+        assert_refused_without_writes(
+            rhdh20, run, since,
+            f"RHDH 2.1 (ClusterServiceVersion {OPERATOR_NS}/rhdh-operator.v2.1.0) takes the plugin-only connector, "
+            "but its plugin tags are not known",
+            "Fix: give a tag for each of kserve-kubeflow-connector-backend, catalog-backend-module-ai-model-server, "
+            "catalog-backend-module-model-catalog, catalog-techdoc-url-reader-backend in rhoai_connector_plugin_tags")
 
 
 def test_a_given_1_10_where_the_clusterserviceversion_says_2_0_is_refused_naming_both(rhdh20):
@@ -145,34 +191,20 @@ def test_a_given_1_10_where_nothing_else_can_tell_stands(rhdh20):
 
 
 # ----- a 1.10 install whose operator is upgraded to 2.0 ----------------------------------------------------------
-def test_an_install_on_1_10_upgraded_to_2_0_is_refused_then_verify_names_the_mismatch_and_absent_removes_it(
-        module_cluster_factory):
+def test_verify_on_an_install_upgraded_to_2_0_names_what_the_move_has_to_change(module_cluster_factory):
+    """Between the operator's upgrade and the next run of the role, verify (read-only) says what is wrong."""
     cluster = module_cluster_factory("rhoai-2.25", "rhdh-operator-1.10")
     run, _since = install(cluster)
     assert run.rc == 0, run.output[-3000:]
-    assert SIDECARS <= set(containers(cluster))
     with csv(cluster):
         upgrade_operator(cluster, "2.0")  # its CRD, then the operator, as OLM does
         wait_for_backend_image(cluster, "quay.io/rhdh-community/rhdh:next")
-
-        # the next run refuses before any write and says what to do
-        run, since = install(cluster)
-        assert run.rc != 0 and run.failed, run.output[-3000:]
-        msg = fail_message(run)
-        assert msg.startswith(PREFIX) and "RHDH 2.0 (ClusterServiceVersion" in msg, msg
-        assert "needs the plugin-only connector" in msg and "remove it with rhoai_connector_state: absent" in msg, msg
-        assert our_writes(cluster, since) == [], describe(our_writes(cluster, since))
-
-        # verify (read-only) fails on the release, naming the sidecars that no longer work there
         since = time.time()
         report = run_playbook("playbooks/verify.yml", cluster.kubeconfig, ROLE_VARS)
         assert report.rc != 0, report.output[-3000:]
-        assert "RHDH 2.0 (ClusterServiceVersion rhdh-operator/rhdh-operator.v2.0.0) needs the plugin-only connector, " \
-               "not the sidecar connector this version of the collection installs; the sidecars" in report.output
-        assert f"in Deployment {NS}/{WORKLOAD} do not work there" in report.output
+        assert f"Deployment {NS}/{WORKLOAD}: the pod template still has sidecars" in report.output, report.output[-3000:]
+        assert "catalog.providers.modelCatalog.development.baseUrl (the sidecar connector's) is still" in report.output
         assert our_writes(cluster, since) == []
-
-        # absent removes the sidecar connector on 2.0 too
         removed = run_playbook("playbooks/uninstall.yml", cluster.kubeconfig, ROLE_VARS)
         assert removed.rc == 0, removed.output[-3000:]
         assert not SIDECARS & set(containers(cluster))
