@@ -38,6 +38,8 @@ def step_changes(results, order=None, helm_values_file=""):
         entry = {"step": step, "changes": lines}
         if result.get("rollout_reason"):  # the sidecar step rolled the pod out (or would): why
             entry["rollout_reason"] = result["rollout_reason"]
+        if result.get("moved_off_sidecars"):  # the move off the sidecars: the report names what stays
+            entry["moved_off_sidecars"] = True
         out.append(entry)
     return out
 

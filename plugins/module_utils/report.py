@@ -86,6 +86,7 @@ def report_lines(verdicts: Optional[List[Dict[str, Any]]], rhdh: Optional[Dict[s
     if found:
         out.append(found)
     out.extend(rollout_lines(changes, check_mode))
+    out.extend(move_lines(changes))
     planned = check_mode and bool(changes)
     access = []  # type: List[Dict[str, Any]]
     for check in checks or []:
@@ -100,3 +101,18 @@ def report_lines(verdicts: Optional[List[Dict[str, Any]]], rhdh: Optional[Dict[s
     if summary:
         out.append(summary)
     return out
+
+
+#: What the move off the sidecars leaves: the old provider's entities, which nothing updates or removes.
+LEFT_ENTITIES = (
+    "the sidecar connector's catalog entities stay in RHDH until unregistered (Components of type model-server, "
+    "Resources of type ai-model, and their APIs; the plugin-only connector makes AiModelServerAPI entities instead): "
+    "unregister each in RHDH (the entity's menu, Unregister entity) or through the catalog API "
+    "(DELETE /api/catalog/entities/by-uid/<uid>)")
+
+
+def move_lines(changes: Optional[List[Any]]) -> List[str]:
+    """A warning when a step moved the cluster off the sidecars (``moved_off_sidecars``), naming what stays."""
+    if any(isinstance(step, dict) and step.get("moved_off_sidecars") for step in changes or []):
+        return [line("warn", LEFT_ENTITIES)]
+    return []

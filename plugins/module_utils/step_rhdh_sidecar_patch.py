@@ -211,7 +211,7 @@ def run_operator(mod, p, sidecars):
         if update["changed"] else ""
     result = dict(changed=update["changed"], install_type="operator", changes=changes, helm_values={},
                   workload={"kind": (workload or {}).get("kind", "Deployment"), "name": "backstage-" + name},
-                  rollout_reason=reason)
+                  rollout_reason=reason, moved_off_sidecars=bool(ours_before) and not ours_after and wants_token_env(p))
     if update["changed"]:
         result["diff"] = diff(
             {"deployment": before_spec.get("deployment"), "appConfig": app_before, "extraEnvs.secrets": env_before},

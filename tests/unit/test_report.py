@@ -4,6 +4,7 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import report
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.report import report_lines
 
 TASKS = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector" / "tasks" / "verify.yml"
@@ -75,3 +76,13 @@ def test_the_role_prints_the_report_lines_not_python_dicts():
     assert report["ansible.builtin.debug"]["msg"].replace(" ", "") == "{{__rhoai_connector_report}}"
     role_vars = yaml.safe_load((TASKS.parents[1] / "vars" / "main.yml").read_text())
     assert "rhdh.ai_connector.report_lines(" in role_vars["__rhoai_connector_report"]
+
+
+def test_the_move_off_the_sidecars_warns_of_the_entities_left_and_how_to_unregister_them():
+    moved = [{"step": "sidecars", "changes": ["removed the sidecars from spec.deployment.patch of Backstage a/b"],
+              "moved_off_sidecars": True}]
+    lines = report.report_lines([], None, [], False, moved)
+    assert lines == ["WARN  " + report.LEFT_ENTITIES]
+    assert "Components of type model-server, Resources of type ai-model" in lines[0]
+    assert "DELETE /api/catalog/entities/by-uid/<uid>" in lines[0]
+    assert report.report_lines([], None, [], False, [dict(moved[0], moved_off_sidecars=False)]) == []
