@@ -11,11 +11,12 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, objects, rhdh, rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, objects, rbac, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
+from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_connector_rbac import served_kserve_resources
 
 
 def check(name, ok, msg, warn=False):
@@ -251,6 +252,8 @@ def access_checks(mod, p):
     out = []
     defaults = rules.release_rbac(None, p.connector)
     cluster_rules = defaults["cluster_rules"] if p.cluster_rules is None else p.cluster_rules
+    if p.cluster_rules is None and plugin_only(p):  # what the RBAC step grants on this cluster
+        cluster_rules = rbac.with_served_resources(cluster_rules, served_kserve_resources(mod))
     namespace_rules = defaults["namespace_rules"] if p.namespace_rules is None else p.namespace_rules
     reviews = objects.access_reviews(cluster_rules, namespace_rules, p.namespace, [] if plugin_only(p) else p.registries,
                                      p.registries_namespace) + list(p.permissions)
