@@ -9,13 +9,13 @@ __metaclass__ = type
 
 from typing import Any, Dict, List, Optional
 
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import inputs, report, rules
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import hub, inputs, report, rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
 #: The role's steps that write, in the order they run (the RBAC step also does the token and the
-#: clean-up of the guide's older objects).
-CONNECT_ORDER = ("rbac", "dynamic_plugins", "app_config", "sidecars", "helm_values")
-UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "rbac", "storage_cache")
+#: clean-up of the guide's older objects; rhoai_namespace and token_copy run in hub and spoke mode only).
+CONNECT_ORDER = ("rhoai_namespace", "rbac", "token_copy", "dynamic_plugins", "app_config", "sidecars", "helm_values")
+UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "rbac", "token_copy", "rhoai_namespace", "storage_cache")
 REFUSED = "Preflight refused, nothing was changed: "
 
 
@@ -75,6 +75,18 @@ def report_lines(verdicts, rhdh, checks, check_mode=False, changes=None):
     return report.report_lines(verdicts, rhdh, checks, bool(check_mode), changes)
 
 
+def token_copy(data, name, namespace, url):
+    # type: (Dict[str, str], str, str, str) -> Dict[str, Any]
+    """Hub and spoke: the copy of the connector's token on the RHDH cluster (``hub.token_copy``)."""
+    return hub.token_copy(name, namespace, url, data or {})
+
+
+def pod_rhoai_url(given, connection_server):
+    # type: (str, Optional[str]) -> str
+    """Hub and spoke: the OpenShift AI URL for RHDH's pod (``hub.pod_url``)."""
+    return hub.pod_url(given, connection_server)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -82,4 +94,6 @@ class FilterModule(object):
             "refusal": refusal,
             "input_problems": input_problems,
             "report_lines": report_lines,
+            "token_copy": token_copy,
+            "pod_rhoai_url": pod_rhoai_url,
         }

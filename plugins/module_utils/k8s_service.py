@@ -114,6 +114,10 @@ class K8sService:
         self._reads = {}  # type: Dict[Any, Any]
         self._discovery = {}  # type: Dict[str, Any]
 
+    def api_server(self) -> str:
+        """The API server's URL as the client reached it (hub and spoke: the OpenShift AI cluster's)."""
+        return self._server()
+
     def error(self, exc: Exception, verb: str, what: str) -> ConnectorError:
         return api_error(exc, verb, what, self._server())
 

@@ -23,17 +23,22 @@ def filled(secret):
 
 
 def ensure_token(svc: K8sService, *, namespace: str, name: str, service_account: str,
-                 labels: Optional[Dict[str, str]], state: str, wait_timeout: int) -> StepResult:
+                 labels: Optional[Dict[str, str]], state: str, wait_timeout: int, return_data: bool = False) -> StepResult:
     """The ServiceAccount's token Secret, created when missing and waited for until the token controller
-    fills it in (``present``); deleted when the collection created it (``absent``)."""
+    fills it in (``present``); deleted when the collection created it (``absent``). With ``return_data``, the
+    token and ``ca.crt`` too (hub and spoke: copied to the RHDH cluster by a task that logs nothing)."""
     where = describe("Secret", name, namespace)
     live = svc.get("v1", "Secret", name, namespace)
 
     def result(created: bool, filled_in: bool, changes: Any = (), secret: Any = None) -> StepResult:
         # ca_data: the cluster's CA as the Secret holds it (base64 PEM), for the 2.x provider's caData
         ca_data = ((secret or {}).get("data") or {}).get("ca.crt") if filled_in else None
-        return StepResult(changed=bool(changes), changes=list(changes), secret=name, filled=filled_in, created=created,
-                          ca_data=ca_data)
+        out = StepResult(changed=bool(changes), changes=list(changes), secret=name, filled=filled_in, created=created,
+                         ca_data=ca_data)
+        if return_data:
+            data = ((secret or {}).get("data") or {}) if filled_in else {}
+            out.values["data"] = {key: data[key] for key in ("token", "ca.crt") if data.get(key)} or None
+        return out
 
     if state == "absent":
         if live is None or not owned(live):
@@ -82,5 +87,6 @@ ARGUMENT_SPEC = dict(
     labels=dict(type="dict", default={}),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     wait_timeout=dict(type="int", default=60),
+    return_data=dict(type="bool", default=False),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import hub as hub_rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info
@@ -154,10 +155,33 @@ def refusals(mod, info, state, metrics_port, app_config):
     return [str(problem) for problem in problems]
 
 
+def hub_refusals(mod, info, state, hub):
+    # type: (Any, Dict[str, Any], str, Dict[str, Any]) -> List[str]
+    """Hub and spoke (OpenShift AI on another cluster): the URL RHDH's pod is to read it at, the connector
+    the release takes (only the plugin-only one reads another cluster here), and a second OpenShift AI
+    cluster for this RHDH (the collection's copy of the token records the first one's URL)."""
+    if state == "absent":
+        return []
+    problems = [str(p) for p in hub_rules.url_problems(hub["rhoai_url"], hub["rhoai_url_reachable"])]
+    if info["rhdh_connector"] == rules.SIDECAR_CONNECTOR:
+        problems.append(str(ConnectorError(
+            "RHDH {0} takes the sidecar connector, which this version of the collection connects to the OpenShift AI "
+            "cluster of RHDH's own cluster only; hub and spoke (OpenShift AI on another cluster) needs the plugin-only "
+            "connector of RHDH 2.x".format(info["rhdh_version"]),
+            fix="leave rhoai_connector_rhoai_kubeconfig, rhoai_connector_rhoai_context and rhoai_connector_rhoai_host empty "
+                "(OpenShift AI on the RHDH cluster), or upgrade RHDH to 2.x")))
+    if state == "present":
+        copy = mod.get("v1", "Secret", hub["token_secret"], info["namespace"])
+        second = hub_rules.second_spoke_problem(copy, hub["rhoai_url"])
+        if second is not None:
+            problems.append(str(second))
+    return problems
+
+
 def rhdh_info(svc: K8sService, *, namespace: str, name: Optional[str], install_type: str, rhdh_version: Optional[str],
               plugin_tags: Optional[Dict[str, str]], plugin_registry: str, plugins_configmap: Optional[str],
               preflight: Optional[str], metrics_port: int, app_config_configmap: str, app_config_key: str,
-              rhoai: Optional[Dict[str, Any]]) -> StepResult:
+              rhoai: Optional[Dict[str, Any]], hub: Optional[Dict[str, Any]]) -> StepResult:
     """Find RHDH, its release and the plugin tags that fit it; with ``preflight``, every refusal of the
     connector's steps for that state; with ``rhoai``, OpenShift AI's facts and verdicts too (``rhoai_info``
     in this process: the role's preflight is one task)."""
@@ -189,6 +213,8 @@ def rhdh_info(svc: K8sService, *, namespace: str, name: Optional[str], install_t
         PLUGINS_ANNOTATION: plugins_annotation(info["plugin_packages"] or info["plugin_identities"])}
     app_config = (app_config_configmap, app_config_key, app_config_configmap)
     info["refusals"] = refusals(svc, info, preflight, metrics_port, app_config) if preflight else []
+    if preflight and hub:
+        info["refusals"] += hub_refusals(svc, info, preflight, hub)
     return StepResult(**info)
 
 
@@ -207,6 +233,11 @@ ARGUMENT_SPEC = dict(
     rhoai=dict(type="dict", options=dict(
         datasciencecluster=dict(type="str"),
         registries_namespace=dict(type="str"),
+    )),
+    hub=dict(type="dict", options=dict(
+        rhoai_url=dict(type="str", required=True),
+        rhoai_url_reachable=dict(type="bool", default=False),
+        token_secret=dict(type="str", required=True, no_log=False),
     )),
 )
 MODULE_OPTIONS = {}  # type: dict

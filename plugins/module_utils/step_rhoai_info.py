@@ -154,5 +154,6 @@ MODULE_OPTIONS = {}  # type: dict
 
 
 def rhoai_info(svc: K8sService, *, datasciencecluster: Optional[str], registries_namespace: Optional[str]) -> StepResult:
-    """Read-only: the facts and verdicts of ``gather``."""
-    return StepResult(**gather(svc, datasciencecluster, registries_namespace))
+    """Read-only: the facts and verdicts of ``gather``, and the API server they were read at."""
+    facts = gather(svc, datasciencecluster, registries_namespace)
+    return StepResult(api_server=svc.api_server(), **facts)

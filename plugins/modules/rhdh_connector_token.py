@@ -15,7 +15,7 @@ description:
   - Creates a C(kubernetes.io/service-account-token) Secret for a ServiceAccount and waits until the cluster's
     token controller has filled in C(token) and C(ca.crt), which the sidecars read from their environment.
   - Refuses, without touching it, a Secret of that name that is not a token of that ServiceAccount.
-  - Never returns or logs the token.
+  - Never returns or logs the token, unless O(return_data) asks for it (to copy it to another cluster).
 author:
   - RHDH AI connector maintainers (!UNKNOWN)
 options:
@@ -44,6 +44,13 @@ options:
     description: Seconds to wait for the token controller.
     type: int
     default: 60
+  return_data:
+    description:
+      - Return the Secret's C(token) and C(ca.crt) (base64) in RV(data), for a copy on another cluster (the role's hub
+        and spoke mode copies it to the RHDH cluster). Give the task C(no_log) - true, and keep the result out of reports.
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes
@@ -64,6 +71,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+data:
+  description: The Secret's C(token) and C(ca.crt), base64, as the Secret holds them (null until filled in).
+  returned: when O(return_data) is true
+  type: dict
+  version_added: 0.1.0
 secret:
   description: Name of the Secret.
   returned: always

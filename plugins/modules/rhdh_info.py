@@ -92,6 +92,32 @@ options:
       registries_namespace:
         description: Namespace of the model registries; empty - the DataScienceCluster's.
         type: str
+  hub:
+    description:
+      - Hub and spoke - OpenShift AI runs on another cluster than RHDH. With O(preflight) C(present) or C(disabled),
+        also refuse an O(hub.rhoai_url) that RHDH's pod could not read the OpenShift AI cluster at, an RHDH release
+        that takes the sidecar connector, and (C(present)) a second OpenShift AI cluster for this RHDH.
+      - Empty - OpenShift AI runs on this cluster; nothing more is read.
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      rhoai_url:
+        description:
+          - The OpenShift AI cluster's API URL as RHDH's pod is to reach it. Refused when it is not https, names a
+            cluster's own API server or a Service (C(kubernetes.default.svc)), or is a loopback address without
+            O(hub.rhoai_url_reachable).
+        type: str
+        required: true
+      rhoai_url_reachable:
+        description: A loopback O(hub.rhoai_url) is reachable from RHDH's pod (both clusters on one machine).
+        type: bool
+        default: false
+      token_secret:
+        description:
+          - The collection's copy of the connector's token on this cluster; the OpenShift AI cluster's URL it
+            records must be O(hub.rhoai_url).
+        type: str
+        required: true
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

@@ -55,6 +55,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+api_server:
+  description: The API server's URL as the module reached it (the role's hub and spoke mode takes it as the URL RHDH's pod reads).
+  returned: always
+  type: str
+  version_added: 0.1.0
 platform:
   description: C(rhoai-self-managed), C(rhoai-cloud-service), C(odh), C(unknown) or C(none).
   returned: always
