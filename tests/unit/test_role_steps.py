@@ -22,8 +22,10 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhoai_info
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "rhoai_connector"
-#: The modules the role's tasks call (rhoai_info and rhdh_connector_token run inside rhdh_info and the RBAC step).
+#: The modules the role's tasks call (rhoai_info and rhdh_connector_token run inside rhdh_info and the RBAC step, and in
+#: tasks of their own in hub and spoke mode only).
 STEPS = {
+    "rhoai_info": step_rhoai_info, "rhdh_connector_token": step_rhdh_connector_token,
     "rhdh_info": step_rhdh_info, "rhdh_connector_rbac": step_rhdh_connector_rbac,
     "rhdh_dynamic_plugins": step_rhdh_dynamic_plugins,
     "rhdh_app_config": step_rhdh_app_config, "rhdh_sidecar_patch": step_rhdh_sidecar_patch,
@@ -37,7 +39,7 @@ STEP_FUNCTIONS = {
     "rhdh_sidecar_patch": step_rhdh_sidecar_patch.ensure_sidecars, "rhdh_connector_objects": step_rhdh_connector_objects.apply,
     "rhdh_connector_verify": step_rhdh_connector_verify.verify,
 }
-SPECS = {"rhoai_info": step_rhoai_info, "rhdh_connector_token": step_rhdh_connector_token, **STEPS}
+SPECS = dict(STEPS)
 #: Options where the module used alone deliberately differs from the role, and why.
 DELIBERATE = {
     ("rhdh_info", "preflight"): "alone, rhdh_info only finds RHDH; the role asks for the refusal checks too",
@@ -47,9 +49,17 @@ DELIBERATE = {
 PLAIN_VAR = re.compile(r"^\{\{ (rhoai_connector_[a-z_]+)(?: \| default\(omit, true\))? \}\}$")
 
 
-def role_module_tasks():
+def hub_only(task):
+    """A task of hub and spoke mode only (OpenShift AI on a cluster of its own): skipped on one cluster."""
+    when = task.get("when")
+    return "__rhoai_connector_hub | bool" in (when if isinstance(when, list) else [when])
+
+
+def role_module_tasks(single_cluster=False):
     for path in sorted((ROLE / "tasks").glob("*.yml")):
         for task in yaml.safe_load(path.read_text()) or []:
+            if single_cluster and hub_only(task):
+                continue
             for key, args in task.items():
                 if key.startswith("rhdh.ai_connector."):
                     yield path.name, task["name"], key.split(".")[-1], args
@@ -67,9 +77,10 @@ def test_every_step_of_the_role_is_a_module_task_with_a_tag():
 
 def test_the_connector_is_six_module_tasks_and_the_uninstall_no_more():
     """Each module task is a process that pays Python's start and the kubernetes client's import:
-    preflight, RBAC (with the token and the clean-up), plugins, app-config, sidecars, verify."""
+    preflight, RBAC (with the token and the clean-up), plugins, app-config, sidecars, verify. Hub and spoke adds
+    tasks of its own (OpenShift AI's preflight, its namespace, the token's copy), skipped on one cluster."""
     by_file = {}
-    for file, _name, module, _args in role_module_tasks():
+    for file, _name, module, _args in role_module_tasks(single_cluster=True):
         by_file.setdefault(file, []).append(module)
     connect = by_file["preflight.yml"] + by_file["connect.yml"] + by_file["verify.yml"]
     assert connect == ["rhdh_info", "rhdh_connector_rbac", "rhdh_dynamic_plugins", "rhdh_app_config",
@@ -249,7 +260,7 @@ def test_each_module_sends_its_own_user_agent():
     assert user_agent("") == "rhdh.ai_connector"
 
 
-PURE = ("app_config", "common", "dynamic_plugins", "errors", "inputs", "objects", "rbac", "report", "rules", "sidecars",
+PURE = ("app_config", "common", "dynamic_plugins", "errors", "hub", "inputs", "objects", "rbac", "report", "rules", "sidecars",
         "yaml_text")
 
 

@@ -1,0 +1,203 @@
+"""Hub and spoke: RHDH (the real RHDH 2.0 operator) on one testbed cluster, OpenShift AI on another, as
+users run it (playbooks/install.yml and uninstall.yml with rhoai_connector_rhoai_kubeconfig).
+
+Each run is checked on both clusters: the objects each one holds, the provider entry naming the OpenShift
+AI cluster's API server and CA, the pod's token variable from the collection's copy of the token, no
+write by the collection in either API server's audit log on a re-run or a refusal, and both clusters as
+they were after the uninstall. The token itself must show in no ConfigMap and no output.
+
+The testbed's clusters listen on 127.0.0.1 (rhoai_connector_rhoai_url_reachable says so); whether a real
+pod on the hub reaches the spoke's API server is what the testbed cannot show.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+import yaml
+
+from ansible_run import PlaybookRun, describe, our_writes, run_playbook
+from testbed.kube import wait_for
+
+NS = "ai-rhdh"
+WORKLOAD = "backstage-developer-hub"
+PREFIX = "Preflight refused, nothing was changed: "
+COPY = "rhdh-kserve-kubeflow-connector-rhoai-token"
+TOKEN = "rhdh-kserve-kubeflow-connector-token"
+CONNECTOR = "rhdh-kserve-kubeflow-connector"
+APP_CONFIG = "rhdh-rhoai-connector-app-config"
+ENTRY = ("catalog", "providers", "modelCatalog", "kserve-kubeflow-connector", "rhoai")
+
+
+@pytest.fixture(scope="module")
+def hub(module_cluster_factory):
+    return module_cluster_factory("rhdh-operator-2.0")
+
+
+@pytest.fixture(scope="module")
+def spoke(module_cluster_factory):
+    return module_cluster_factory("rhoai-2.25")
+
+
+def hub_vars(spoke, **extra) -> dict:
+    return dict({"rhoai_connector_rhdh_namespace": NS, "rhoai_connector_rhdh_version": "2.0",
+                 "rhoai_connector_rhoai_kubeconfig": str(spoke.kubeconfig), "rhoai_connector_rhoai_url_reachable": True},
+                **extra)
+
+
+def run(book: str, hub, spoke, **extra) -> PlaybookRun:
+    return run_playbook(f"playbooks/{book}.yml", hub.kubeconfig, hub_vars(spoke, **extra))
+
+
+def get(cluster, *args, check=True) -> dict | None:
+    proc = cluster.kubectl("get", *args, "-o", "json", check=check)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def names(cluster, kind: str, *args) -> set[str]:
+    return {item["metadata"]["name"] for item in get(cluster, kind, *args)["items"]}
+
+
+def fail_message(result: PlaybookRun) -> str:
+    fatal = [line for line in result.output.splitlines() if "FAILED! => " in line]
+    assert fatal, result.output[-3000:]
+    return json.loads(fatal[-1].split("FAILED! => ", 1)[1]).get("msg", "")
+
+
+def no_writes(since: float, *clusters) -> None:
+    for cluster in clusters:
+        writes = our_writes(cluster, since)
+        assert writes == [], (cluster.name, describe(writes))
+
+
+def snapshot(hub, spoke) -> dict:
+    """What the collection may touch on either cluster, to compare after the uninstall."""
+    cr = get(hub, "backstage", "developer-hub", "-n", NS)
+    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]}
+    return {"cr_spec": cr["spec"], "configmaps": configmaps, "secrets": names(hub, "secrets", "-n", NS),
+            "hub_clusterroles": names(hub, "clusterroles"),
+            "spoke_namespaces": names(spoke, "namespaces"), "spoke_clusterroles": names(spoke, "clusterroles"),
+            "spoke_clusterrolebindings": names(spoke, "clusterrolebindings")}
+
+
+def backend(hub) -> dict:
+    pod = get(hub, "deployment", WORKLOAD, "-n", NS)["spec"]["template"]["spec"]
+    return next(c for c in pod["containers"] if c["name"] == "backstage-backend")
+
+
+def pod_hash(hub) -> str | None:
+    """The hash of the external config (the Secrets and ConfigMaps the CR names) on RHDH's pod template."""
+    template = get(hub, "deployment", WORKLOAD, "-n", NS)["spec"]["template"]
+    return (template["metadata"].get("annotations") or {}).get("rhdh.redhat.com/ext-config-hash")
+
+
+def provider_entry(hub) -> dict:
+    doc = yaml.safe_load(get(hub, "configmap", APP_CONFIG, "-n", NS)["data"]["app-config.rhoai-connector.yaml"])
+    for key in ENTRY:
+        doc = doc[key]
+    return doc
+
+
+def assert_token_nowhere(hub, token_b64: str, *outputs: str) -> None:
+    """Neither the token nor its base64 form in any ConfigMap of the hub or in the runs' output."""
+    token = base64.b64decode(token_b64).decode()
+    for item in get(hub, "configmaps", "-A")["items"]:
+        text = json.dumps(item.get("data") or {})
+        assert token not in text and token_b64 not in text, item["metadata"]["name"]
+    for output in outputs:
+        assert token not in output and token_b64 not in output
+
+
+def test_refusals_name_the_variable_and_write_nothing_on_either_cluster(hub, spoke):
+    since = time.time()
+    loopback = run("install", hub, spoke, rhoai_connector_rhoai_url_reachable=False)
+    assert loopback.rc != 0
+    msg = fail_message(loopback)
+    assert msg.startswith(PREFIX), msg
+    assert f"({spoke.server}) is a loopback address" in msg and "rhoai_connector_rhoai_url_reachable: true" in msg, msg
+
+    in_cluster = run("install", hub, spoke, rhoai_connector_rhoai_url="https://kubernetes.default.svc.cluster.local")
+    msg = fail_message(in_cluster)
+    assert "names a cluster's own API server or a Service" in msg and "Fix: set rhoai_connector_rhoai_url" in msg, msg
+
+    sidecars = run("install", hub, spoke, rhoai_connector_rhdh_version="1.10")
+    msg = fail_message(sidecars)
+    assert "RHDH 1.10 takes the sidecar connector" in msg and "rhoai_connector_rhoai_kubeconfig" in msg, msg
+    no_writes(since, hub, spoke)
+    assert get(spoke, "namespace", NS, check=False) is None
+
+
+def test_converge_on_two_clusters_rerun_rotation_second_spoke_and_uninstall(hub, spoke, module_cluster_factory):
+    before = snapshot(hub, spoke)
+    first = run("install", hub, spoke)
+    assert first.rc == 0, first.output[-3000:]
+    try:
+        # the RHOAI cluster: the connector's namespace, ServiceAccount, read-only ClusterRole/Binding and token
+        assert get(spoke, "namespace", NS)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "rhdh.ai_connector"
+        assert get(spoke, "serviceaccount", CONNECTOR, "-n", NS)
+        binding = get(spoke, "clusterrolebinding", CONNECTOR)
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": CONNECTOR, "namespace": NS}], binding
+        token = get(spoke, "secret", TOKEN, "-n", NS)["data"]
+        # the RHDH cluster: none of those, the copy of the token, the provider entry naming the RHOAI cluster
+        assert get(hub, "serviceaccount", CONNECTOR, "-n", NS, check=False) is None
+        assert get(hub, "clusterrole", CONNECTOR, check=False) is None
+        copy = get(hub, "secret", COPY, "-n", NS)
+        assert copy["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "rhdh.ai_connector"
+        assert copy["metadata"]["annotations"]["rhdh.ai-connector/rhoai-url"] == spoke.server
+        assert copy["data"]["token"] == token["token"] and copy["data"]["ca.crt"] == token["ca.crt"]
+        entry = provider_entry(hub)
+        assert entry["url"] == spoke.server and entry["serviceAccountToken"] == "${token}", entry
+        assert entry["caData"] == token["ca.crt"], entry
+        # the pod the operator rendered takes the token from the copy
+        refs = [e["valueFrom"]["secretKeyRef"] for e in backend(hub).get("env") or [] if e["name"] == "token"]
+        assert refs == [{"name": COPY, "key": "token"}], backend(hub).get("env")
+        assert f"url {spoke.server}, serviceAccountToken ${{token}}" in first.output
+
+        # a re-run writes nothing on either cluster
+        since = time.time()
+        again = run("install", hub, spoke)
+        assert again.rc == 0 and "changed=0" in again.output, again.output[-3000:]
+        no_writes(since, hub, spoke)
+        assert_token_nowhere(hub, token["token"], first.output, again.output)
+
+        # the token changes on the RHOAI cluster: the copy follows, nothing else is written on the RHDH cluster. (A
+        # legacy token names the ServiceAccount's uid and no time: a Secret made anew for the same ServiceAccount holds
+        # the same token; a ServiceAccount made anew gives a new one.)
+        hashed = pod_hash(hub)
+        spoke.kubectl("delete", "serviceaccount", CONNECTOR, "-n", NS)
+        spoke.kubectl("delete", "secret", TOKEN, "-n", NS, "--ignore-not-found")
+        since = time.time()
+        rotated = run("install", hub, spoke)
+        assert rotated.rc == 0, rotated.output[-3000:]
+        new = get(spoke, "secret", TOKEN, "-n", NS)["data"]
+        assert new["token"] != token["token"]
+        assert get(hub, "secret", COPY, "-n", NS)["data"]["token"] == new["token"]
+        assert [(e["verb"], e["objectRef"]["resource"], e["objectRef"]["name"]) for e in our_writes(hub, since)] == [
+            ("update", "secrets", COPY)], describe(our_writes(hub, since))
+        assert_token_nowhere(hub, new["token"], rotated.output)
+        # the RHDH operator watches the Secrets of extraEnvs: the pod rolls out with the new token
+        wait_for("the operator to roll RHDH's pod out with the new token", lambda: pod_hash(hub) != hashed, 60, 0.5)
+
+        # a second OpenShift AI cluster for the same RHDH is refused, writing nothing on any of the three
+        other = module_cluster_factory("rhoai-3.x")
+        since = time.time()
+        second = run("install", hub, other)
+        msg = fail_message(second)
+        assert msg.startswith(PREFIX), msg
+        assert f"holds the token of the OpenShift AI cluster at {spoke.server}" in msg, msg
+        assert f"a second OpenShift AI cluster ({other.server})" in msg and "rhoai_connector_state: absent" in msg, msg
+        no_writes(since, hub, spoke, other)
+        assert get(other, "namespace", NS, check=False) is None
+    finally:
+        removed = run("uninstall", hub, spoke)
+        assert removed.rc == 0, removed.output[-3000:]
+
+    # uninstall leaves both clusters as they were (the RHOAI cluster's namespace goes once it is emptied)
+    assert get(hub, "secret", COPY, "-n", NS, check=False) is None
+    assert [e for e in backend(hub).get("env") or [] if e["name"] == "token"] == []
+    wait_for(f"namespace {NS} to go from the RHOAI cluster", lambda: get(spoke, "namespace", NS, check=False) is None, 60, 0.5)
+    after = snapshot(hub, spoke)
+    assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
