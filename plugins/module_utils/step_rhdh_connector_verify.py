@@ -189,7 +189,7 @@ def catalog_rules_checks(mod, p):
     files = [(name, yaml_text.load(((cm or {}).get("data") or {}).get(ours[1], ""), name) if name == found["ours"] else doc)
              for name, doc in found["files"]]
     rules_in_effect, source = catalog_rules.effective(files)
-    kept, _ = catalog_rules.effective([f for f in files if f[0] != found["ours"]])
+    kept = catalog_rules.effective([f for f in files if f[0] != found["ours"]])[0]
     lost = [r for r in yaml_text.plain(kept) if r not in yaml_text.plain(rules_in_effect)]
     ok = catalog_rules.allows(rules_in_effect) and not lost
     return [check("catalog_rules", ok, "catalog.rules in effect (from {0}) {1} kind {2}{3}".format(

@@ -46,8 +46,8 @@ def test_the_pod_reads_the_url_given_else_the_one_the_run_reached():
     assert hub.pod_url(default, None, default) == default
 
 
-def copy_of(url, labels=LABELS):
-    return {"metadata": {"name": "t", "namespace": "ai-rhdh", "labels": dict(labels),
+def copy_of(url, labels=None):
+    return {"metadata": {"name": "t", "namespace": "ai-rhdh", "labels": dict(LABELS if labels is None else labels),
                          "annotations": {hub.RHOAI_URL_ANNOTATION: url}}}
 
 

@@ -62,7 +62,7 @@ class Cluster:
 
     def list(self, api_version, kind, namespace=None, label_selector=None):
         self.requests.append(("list", api_version, kind))
-        group, _, version = api_version.rpartition("/")
+        group, version = api_version.rpartition("/")[::2]
         if kind == "DataScienceCluster":
             return [copy.deepcopy(self.dscs[version])]
         if kind == "DSCInitialization":
