@@ -24,7 +24,7 @@ CHANGED = ("created", "recreated", "updated", "adopted", "deleted", "released")
 
 
 def apply(svc: K8sService, *, definitions: List[Dict[str, Any]], labels: Optional[Dict[str, str]], state: str,
-          only_owned: bool) -> StepResult:
+          only_owned: bool, wait_timeout: int = 0) -> StepResult:
     """Each of ``definitions`` made to exist as defined (``present``) or removed (``absent``: with
     ``only_owned``, only what the collection created; an adopted object gets its labels back)."""
     labels = labels or {}
@@ -73,9 +73,27 @@ def apply(svc: K8sService, *, definitions: List[Dict[str, Any]], labels: Optiona
             after_all[key] = desired
         done = {"create": "created", "recreate": "recreated", "update": "updated", "none": "unchanged"}[action]
         results.append({"object": key, "action": "adopted" if adopting and action != "none" else done})
+    deleted = [d for d, r in zip(definitions, results) if r["action"] == "deleted"]
+    if deleted and wait_timeout > 0 and not svc.check_mode:
+        wait_gone(svc, deleted, wait_timeout)
     changes = ["{0} {1}".format(r["object"], r["action"]) for r in results if r["action"] in CHANGED]
     return StepResult(changed=bool(changes), changes=changes, diff=diff(before_all, after_all) if changes else None,
                       results=results)
+
+
+def wait_gone(svc: K8sService, deleted: List[Dict[str, Any]], timeout: int) -> None:
+    """Wait until every object of ``deleted`` is gone (a Namespace goes once the namespace controller emptied it)."""
+    def left():
+        for definition in deleted:
+            meta = definition["metadata"]
+            if svc.get(definition["apiVersion"], definition["kind"], meta["name"], meta.get("namespace")) is not None:
+                return "{0} {1} still there".format(definition["kind"], meta["name"])
+        return None
+
+    still = svc.wait_until(left, timeout)
+    if still is not None:
+        raise ConnectorError("{0} after {1} s".format(still, timeout),
+                             fix="look at what holds it (its finalizers, or for a Namespace its status.conditions), then re-run")
 
 
 ARGUMENT_SPEC = dict(
@@ -83,5 +101,6 @@ ARGUMENT_SPEC = dict(
     labels=dict(type="dict", default={}),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     only_owned=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=0),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -40,6 +40,13 @@ options:
     description: With O(state=absent), delete only objects carrying the collection's label.
     type: bool
     default: true
+  wait_timeout:
+    description:
+      - With O(state=absent), seconds to wait until the objects deleted are gone (a Namespace is emptied first, and
+        a new object cannot be made in it meanwhile); C(0) returns after the delete requests.
+    type: int
+    default: 0
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes
