@@ -32,9 +32,26 @@ APP_CONFIG = "rhdh-rhoai-connector-app-config"
 ENTRY = ("catalog", "providers", "modelCatalog", "kserve-kubeflow-connector", "rhoai")
 
 
+#: The RHDH 2.0 operator takes a cluster with Routes for OpenShift and watches config.openshift.io APIServer
+#: (its TLS profile); where that kind is not served its cache never syncs and the operator exits after two
+#: minutes. The hub gets the kind and its ``cluster`` object, as OpenShift has them.
+APISERVER_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "apiservers.config.openshift.io"},
+    "spec": {"group": "config.openshift.io", "scope": "Cluster",
+             "names": {"kind": "APIServer", "listKind": "APIServerList", "plural": "apiservers", "singular": "apiserver"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
 @pytest.fixture(scope="module")
 def hub(module_cluster_factory):
-    return module_cluster_factory("rhdh-operator-2.0")
+    cluster = module_cluster_factory("rhdh-operator-2.0")
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(APISERVER_CRD))
+    cluster.kubectl("wait", "--for", "condition=established", "crd/apiservers.config.openshift.io", "--timeout=60s")
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(
+        {"apiVersion": "config.openshift.io/v1", "kind": "APIServer", "metadata": {"name": "cluster"}, "spec": {}}))
+    return cluster
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +218,53 @@ def test_converge_on_two_clusters_rerun_rotation_second_spoke_and_uninstall(hub,
     wait_for(f"namespace {NS} to go from the RHOAI cluster", lambda: get(spoke, "namespace", NS, check=False) is None, 60, 0.5)
     after = snapshot(hub, spoke)
     assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+
+
+def test_fleet_one_row_per_pair_an_unreachable_spoke_and_a_second_spoke_stop_nothing_else(hub, spoke, tmp_path):
+    """fleet.yml over an inventory where each OpenShift AI cluster names its RHDH hub (fleet_rhdh_hub): the
+    reachable pair converges; a spoke whose API server is down is reported unreachable; a second spoke for
+    the same hub is refused without a request; the hubs have no row of their own."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    hosts = {
+        "hub-a": {"rhoai_connector_kubeconfig": str(hub.kubeconfig), "rhoai_connector_rhdh_namespace": NS,
+                  "rhoai_connector_rhdh_version": "2.0"},
+        "hub-b": {"rhoai_connector_kubeconfig": str(hub.kubeconfig), "rhoai_connector_rhdh_namespace": "rhdh-b",
+                  "rhoai_connector_rhdh_version": "2.0"},
+        "ai-east": {"fleet_rhdh_hub": "hub-a", "rhoai_connector_kubeconfig": str(spoke.kubeconfig)},
+        "ai-down": {"fleet_rhdh_hub": "hub-b", "rhoai_connector_host": f"https://127.0.0.1:{closed}",
+                    "rhoai_connector_api_key": "not-a-token", "rhoai_connector_validate_certs": False},
+        "ai-second": {"fleet_rhdh_hub": "hub-a", "rhoai_connector_kubeconfig": str(spoke.kubeconfig)},
+    }
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"fleet": {"hosts": hosts, "vars": {"rhoai_connector_rhoai_url_reachable": True}}},
+                                        sort_keys=False))
+    report_dir = tmp_path / "report"
+    since = time.time()
+    fleet = run_playbook("playbooks/fleet.yml", None, {"fleet_report_dir": str(report_dir), "fleet_batches": "100%"},
+                         extra_args=["-i", str(inventory)])
+    try:
+        report = json.loads((report_dir / "fleet-report.json").read_text())
+        rows = {c["name"]: c for c in report["clusters"]}
+        assert set(rows) == {"ai-east", "ai-down", "ai-second"}, sorted(rows)
+        assert rows["ai-east"]["status"] == "changed" and rows["ai-east"]["rhdh_hub"] == "hub-a", rows["ai-east"]["error"]
+        assert rows["ai-east"]["verify"]["ok"] is True, rows["ai-east"]["verify"]
+        assert rows["ai-down"]["status"] == "unreachable", rows["ai-down"]
+        assert "RHDH hub hub-b" in rows["ai-down"]["error"]["fix"], rows["ai-down"]["error"]
+        assert rows["ai-second"]["status"] == "refused", rows["ai-second"]
+        assert "hub-a is the RHDH hub of ai-east" in rows["ai-second"]["error"]["message"], rows["ai-second"]["error"]
+        assert report["totals"]["clusters"] == 3 and report["totals"]["changed"] == 1, report["totals"]
+        markdown = (report_dir / "fleet-report.md").read_text()
+        assert "| ai-east (RHDH on hub-a) | changed |" in markdown, markdown
+        assert fleet.rc == 2, fleet.output[-3000:]  # the clusters that did not converge fail the recap
+        assert "not-a-token" not in fleet.output
+        copy = get(hub, "secret", COPY, "-n", NS)
+        assert copy["metadata"]["annotations"]["rhdh.ai-connector/rhoai-url"] == spoke.server
+        assert get(hub, "namespace", "rhdh-b", check=False) is None
+    finally:
+        removed = run("uninstall", hub, spoke)
+        assert removed.rc == 0, removed.output[-3000:]
+    assert our_writes(spoke, since) and get(hub, "secret", COPY, "-n", NS, check=False) is None
