@@ -149,6 +149,15 @@ def test_refusals_name_the_variable_and_write_nothing_on_either_cluster(hub, spo
 
 def test_converge_on_two_clusters_rerun_rotation_second_spoke_and_uninstall(hub, spoke, module_cluster_factory):
     before = snapshot(hub, spoke)
+    # a preview (--check --diff) on the fresh pair: server-side dry runs only, on either cluster, and no token shown
+    since = time.time()
+    preview = run_playbook("playbooks/install.yml", hub.kubeconfig, hub_vars(spoke), check=True, diff=True)
+    assert preview.rc == 0, preview.output[-3000:]
+    for cluster in (hub, spoke):
+        real = [e for e in our_writes(cluster, since) if "dryRun=All" not in (e.get("requestURI") or "")]
+        assert real == [], (cluster.name, describe(real))
+    assert get(spoke, "namespace", NS, check=False) is None
+
     first = run("install", hub, spoke)
     assert first.rc == 0, first.output[-3000:]
     try:
@@ -178,7 +187,7 @@ def test_converge_on_two_clusters_rerun_rotation_second_spoke_and_uninstall(hub,
         again = run("install", hub, spoke)
         assert again.rc == 0 and "changed=0" in again.output, again.output[-3000:]
         no_writes(since, hub, spoke)
-        assert_token_nowhere(hub, token["token"], first.output, again.output)
+        assert_token_nowhere(hub, token["token"], preview.output, first.output, again.output)
 
         # the token changes on the RHOAI cluster: the copy follows, nothing else is written on the RHDH cluster. (A
         # legacy token names the ServiceAccount's uid and no time: a Secret made anew for the same ServiceAccount holds
