@@ -247,6 +247,8 @@ def test_fleet_one_row_per_pair_an_unreachable_spoke_and_a_second_spoke_stop_not
         "ai-down": {"fleet_rhdh_hub": "hub-b", "rhoai_connector_host": f"https://127.0.0.1:{closed}",
                     "rhoai_connector_api_key": "not-a-token", "rhoai_connector_validate_certs": False},
         "ai-second": {"fleet_rhdh_hub": "hub-a", "rhoai_connector_kubeconfig": str(spoke.kubeconfig)},
+        "ai-bare": {"fleet_rhdh_hub": "hub-c"},  # no connection of its own: it would connect the hub to itself
+        "hub-c": {"rhoai_connector_kubeconfig": str(hub.kubeconfig), "rhoai_connector_rhdh_namespace": NS},
     }
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"fleet": {"hosts": hosts, "vars": {"rhoai_connector_rhoai_url_reachable": True}}},
@@ -258,14 +260,16 @@ def test_fleet_one_row_per_pair_an_unreachable_spoke_and_a_second_spoke_stop_not
     try:
         report = json.loads((report_dir / "fleet-report.json").read_text())
         rows = {c["name"]: c for c in report["clusters"]}
-        assert set(rows) == {"ai-east", "ai-down", "ai-second"}, sorted(rows)
+        assert set(rows) == {"ai-east", "ai-down", "ai-second", "ai-bare"}, sorted(rows)
         assert rows["ai-east"]["status"] == "changed" and rows["ai-east"]["rhdh_hub"] == "hub-a", rows["ai-east"]["error"]
         assert rows["ai-east"]["verify"]["ok"] is True, rows["ai-east"]["verify"]
         assert rows["ai-down"]["status"] == "unreachable", rows["ai-down"]
         assert "RHDH hub hub-b" in rows["ai-down"]["error"]["fix"], rows["ai-down"]["error"]
         assert rows["ai-second"]["status"] == "refused", rows["ai-second"]
         assert "hub-a is the RHDH hub of ai-east" in rows["ai-second"]["error"]["message"], rows["ai-second"]["error"]
-        assert report["totals"]["clusters"] == 3 and report["totals"]["changed"] == 1, report["totals"]
+        assert rows["ai-bare"]["status"] == "refused", rows["ai-bare"]
+        assert "has no connection of its own" in rows["ai-bare"]["error"]["message"], rows["ai-bare"]["error"]
+        assert report["totals"]["clusters"] == 4 and report["totals"]["changed"] == 1, report["totals"]
         markdown = (report_dir / "fleet-report.md").read_text()
         assert "| ai-east (RHDH on hub-a) | changed |" in markdown, markdown
         assert fleet.rc == 2, fleet.output[-3000:]  # the clusters that did not converge fail the recap
