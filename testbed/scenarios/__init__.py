@@ -174,14 +174,23 @@ def _rhdh_operator(
     if statefulset:
         parts.append(Part("backstage-cr-statefulset.yaml", {"BACKSTAGE_API": api}))
         kind = "StatefulSet"
+    crds = ("route.yaml",)
+    if release in OPENSHIFT_CONFIG_RELEASES:  # it watches OpenShift's APIServer settings
+        crds += ("apiserver.yaml",)
+        parts.append(Part("openshift-apiserver.yaml"))
     return Scenario(
         name=name,
         description=description,
-        crds=("route.yaml",),
+        crds=crds,
         parts=tuple(parts),
         operator=release,
         rollouts=(("ai-rhdh", "backstage-developer-hub", kind),),
     )
+
+
+#: RHDH operator releases that, on OpenShift, watch config.openshift.io APIServer (its TLS profile) and
+#: exit when that kind is not served: the testbed serves it to them (crds/apiserver.yaml).
+OPENSHIFT_CONFIG_RELEASES = ("2.0",)
 
 
 def _rhdh_helm(name: str, description: str, release: str, namespace: str = "ai-rhdh") -> Scenario:
@@ -412,11 +421,17 @@ def upgrade_operator(cluster: Cluster, version: str, related_images: Mapping[str
     the new defaults."""
     kube = cluster.kube()
     with step(f"upgrade the RHDH operator of {cluster.name} to {version}"):
-        path = operator_home(version) / "config" / "backstages.crd.yaml"
-        for crd in [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]:
-            kube.ensure(crd)
-            name = crd["metadata"]["name"]
-            wait_for(f"CRD {name}", lambda n=name: crd_established(kube, n), 60)
+        paths = [operator_home(version) / "config" / "backstages.crd.yaml"]
+        if version in OPENSHIFT_CONFIG_RELEASES:
+            paths.append(CRDS / "apiserver.yaml")
+        for path in paths:
+            for crd in [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]:
+                kube.ensure(crd)
+                name = crd["metadata"]["name"]
+                wait_for(f"CRD {name}", lambda n=name: crd_established(kube, n), 60)
+        if version in OPENSHIFT_CONFIG_RELEASES:
+            for obj in _render(Part("openshift-apiserver.yaml")):
+                kube.ensure(obj)
         cluster.start_operator(version, related_images)
 
 

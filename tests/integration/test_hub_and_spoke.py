@@ -32,26 +32,10 @@ APP_CONFIG = "rhdh-rhoai-connector-app-config"
 ENTRY = ("catalog", "providers", "modelCatalog", "kserve-kubeflow-connector", "rhoai")
 
 
-#: The RHDH 2.0 operator takes a cluster with Routes for OpenShift and watches config.openshift.io APIServer
-#: (its TLS profile); where that kind is not served its cache never syncs and the operator exits after two
-#: minutes. The hub gets the kind and its ``cluster`` object, as OpenShift has them.
-APISERVER_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "apiservers.config.openshift.io"},
-    "spec": {"group": "config.openshift.io", "scope": "Cluster",
-             "names": {"kind": "APIServer", "listKind": "APIServerList", "plural": "apiservers", "singular": "apiserver"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
-
-
 @pytest.fixture(scope="module")
 def hub(module_cluster_factory):
-    cluster = module_cluster_factory("rhdh-operator-2.0")
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(APISERVER_CRD))
-    cluster.kubectl("wait", "--for", "condition=established", "crd/apiservers.config.openshift.io", "--timeout=60s")
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(
-        {"apiVersion": "config.openshift.io/v1", "kind": "APIServer", "metadata": {"name": "cluster"}, "spec": {}}))
-    return cluster
+    """The real RHDH 2.0 operator (the scenario serves it OpenShift's APIServer settings, which it watches)."""
+    return module_cluster_factory("rhdh-operator-2.0")
 
 
 @pytest.fixture(scope="module")
