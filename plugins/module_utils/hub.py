@@ -15,14 +15,10 @@ __metaclass__ = type
 
 import ipaddress
 from typing import Any, Dict, List, Optional
+from urllib.parse import urlsplit
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import LABELS, describe, owned
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
-
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported by the collection's modules
-    from urlparse import urlsplit  # type: ignore[no-redef]
 
 #: On the copy of the token: the OpenShift AI cluster's API URL it was copied from.
 RHOAI_URL_ANNOTATION = "rhdh.ai-connector/rhoai-url"
