@@ -77,7 +77,10 @@ def no_writes(since: float, *clusters) -> None:
 def snapshot(hub, spoke) -> dict:
     """What the collection may touch on either cluster, to compare after the uninstall."""
     cr = get(hub, "backstage", "developer-hub", "-n", NS)
-    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]}
+    # the user's ConfigMaps; those the operator renders from them (owned by the Backstage CR) it may re-render in
+    # another order after the user's were edited and given back, which is the operator's, not the collection's
+    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]
+                  if "Backstage" not in [o.get("kind") for o in c["metadata"].get("ownerReferences") or []]}
     return {"cr_spec": cr["spec"], "configmaps": configmaps, "secrets": names(hub, "secrets", "-n", NS),
             "hub_clusterroles": names(hub, "clusterroles"),
             "spoke_namespaces": names(spoke, "namespaces"), "spoke_clusterroles": names(spoke, "clusterroles"),
