@@ -22,7 +22,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import Co
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import (
-    HELM_PLUGIN_ONLY, HELM_PLUGIN_ONLY_FIX, patch_containers, pod_problems)
+    HELM_PLUGIN_ONLY, HELM_PLUGIN_ONLY_FIX, app_config_problems, patch_containers, pod_problems)
 
 #: Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not).
 PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
@@ -109,8 +109,7 @@ def operator_problems(mod, info, state, metrics_port, app_config):
         workload = rhdh.workload_of_cr(mod, cr)
         on = describe(workload["kind"], workload["metadata"]["name"], ns) if workload else where
         if plugin_only:  # no sidecars: only the app-config file must find its place
-            problems += pod_problems(on, rhdh.pod_spec(workload), [], metrics_port, app_config)[:1] \
-                if sc.app_config_clashes(rhdh.pod_spec(workload) or {}, *app_config) else []
+            problems += app_config_problems(on, rhdh.pod_spec(workload), app_config)
             info["catalog_rules"], more = catalog_rules_plan(mod, info, workload, app_config)
             problems += more
         else:

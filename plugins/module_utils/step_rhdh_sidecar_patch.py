@@ -24,21 +24,25 @@ def desired_sidecars(p: Options) -> List[Dict[str, Any]]:
     return sc.build_sidecars(p.token_secret, images, p.metrics_port, p.env, p.image_pull_policy, p.resources)
 
 
+def app_config_problems(where, pod, app_config=None):
+    """Why the connector's app-config file cannot join this pod (``app_config``: ConfigMap, key and
+    volume name): a path or volume it needs is taken. One ConnectorError, or none."""
+    clashes = sc.app_config_clashes(pod or {}, *app_config) if app_config and app_config[0] else []
+    if not clashes:
+        return []
+    return [ConnectorError(
+        "; ".join("{0}: {1}, which the connector's app-config file needs".format(where, c) for c in clashes),
+        fix="rename your volume, or give the connector another file and ConfigMap (rhoai_connector_app_config_configmap)",
+    )]
+
+
 def pod_problems(where, pod, extra_containers, metrics_port, app_config=None):
     """Why the sidecars cannot join this pod, one ConnectorError each (empty: they can): a container of
     that name that is not the connector's, a port taken, no plugin volume to mount, or (``app_config``:
     ConfigMap, key and volume name: the operator and the chart both name the volume after the ConfigMap)
     a path or volume the connector's app-config file needs. Pure: read-only preflight and the writing
     step both ask it."""
-    problems = []
-    if app_config and app_config[0]:
-        clashes = sc.app_config_clashes(pod or {}, *app_config)
-        if clashes:
-            problems.append(ConnectorError(
-                "; ".join("{0}: {1}, which the connector's app-config file needs".format(where, c) for c in clashes),
-                fix="rename your volume, or give the connector another file and ConfigMap "
-                    "(rhoai_connector_app_config_configmap)",
-            ))
+    problems = app_config_problems(where, pod, app_config)
     containers = list((pod or {}).get("containers") or []) + list(extra_containers or [])
     # a container of the CR's patch is also in the pod the operator rendered from it: name each clash once
     foreign = list({(c.get("name"), c.get("image")): c for c in sc.foreign_sidecars(containers)}.values())
