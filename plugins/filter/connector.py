@@ -13,9 +13,12 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils import hub, inpu
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 
 #: The role's steps that write, in the order they run (the RBAC step also does the token and the
-#: clean-up of the guide's older objects; rhoai_namespace and token_copy run in hub and spoke mode only).
-CONNECT_ORDER = ("rhoai_namespace", "rbac", "token_copy", "dynamic_plugins", "app_config", "sidecars", "helm_values")
-UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "rbac", "token_copy", "rhoai_namespace", "storage_cache")
+#: clean-up of the guide's older objects; rhoai_namespace, token_copy and rbac_rhdh, the RHDH cluster's part of the
+#: sidecar connector's RBAC, run in hub and spoke mode only).
+CONNECT_ORDER = ("rhoai_namespace", "rbac", "token_copy", "rbac_rhdh", "dynamic_plugins", "app_config", "sidecars",
+                 "helm_values")
+UNINSTALL_ORDER = ("sidecars", "dynamic_plugins", "app_config", "rbac", "token_copy", "rbac_rhdh", "rhoai_namespace",
+                   "storage_cache")
 REFUSED = "Preflight refused, nothing was changed: "
 
 
@@ -75,10 +78,11 @@ def report_lines(verdicts, rhdh, checks, check_mode=False, changes=None):
     return report.report_lines(verdicts, rhdh, checks, bool(check_mode), changes)
 
 
-def token_copy(data, name, namespace, url):
-    # type: (Dict[str, str], str, str, str) -> Dict[str, Any]
-    """Hub and spoke: the copy of the connector's token on the RHDH cluster (``hub.token_copy``)."""
-    return hub.token_copy(name, namespace, url, data or {})
+def token_copy(data, name, namespace, url, as_kubeconfig=False):
+    # type: (Dict[str, str], str, str, str, bool) -> Dict[str, Any]
+    """Hub and spoke: the copy of the connector's token on the RHDH cluster (``hub.token_copy``): the token, or
+    (``as_kubeconfig``, sidecar connector) a kubeconfig for the rhoai-normalizer."""
+    return hub.token_copy(name, namespace, url, data or {}, bool(as_kubeconfig))
 
 
 def pod_rhoai_url(given, connection_server):

@@ -13,7 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import hashlib
 import ipaddress
+import json
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
@@ -101,10 +104,61 @@ def second_spoke_problem(copy: Optional[Dict[str, Any]], url: str) -> Optional[C
             "first to move to another one, or set {1} to {0} if it is the same cluster".format(recorded, URL_VAR))
 
 
-def token_copy(name: str, namespace: str, url: str, data: Dict[str, str]) -> Dict[str, Any]:
-    """The copy of the token on the RHDH cluster: ``data`` (``token`` and ``ca.crt``, base64 as the token Secret
-    holds them), the collection's labels, and the OpenShift AI cluster it came from."""
+#: The key of the sidecar connector's copy: a kubeconfig for the rhoai-normalizer.
+KUBECONFIG_KEY = "kubeconfig"
+#: The kubeconfig's names for the OpenShift AI cluster, its user and its context.
+KUBECONFIG_NAME = "rhoai"
+
+
+def kubeconfig(url: str, data: Dict[str, str], namespace: str) -> str:
+    """A kubeconfig (JSON, which kubeconfig loaders read as YAML) for the OpenShift AI cluster at ``url``, as the
+    connector's ServiceAccount: the token and CA of ``data`` (base64, as the token Secret holds them), the
+    connector's namespace as the context's (the normalizer takes it for its own)."""
+    cluster = {"server": url}
+    if data.get("ca.crt"):
+        cluster["certificate-authority-data"] = data["ca.crt"]
+    token = base64.b64decode(data.get("token") or "").decode("utf-8")
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": KUBECONFIG_NAME,
+        "clusters": [{"name": KUBECONFIG_NAME, "cluster": cluster}],
+        "users": [{"name": KUBECONFIG_NAME, "user": {"token": token}}],
+        "contexts": [{"name": KUBECONFIG_NAME, "context": {"cluster": KUBECONFIG_NAME, "user": KUBECONFIG_NAME,
+                                                           "namespace": namespace}}],
+    }, sort_keys=True, indent=2)
+
+
+def kubeconfig_server(secret: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The server the kubeconfig in the collection's copy (``secret``, as read) names; None when it holds none."""
+    raw = ((secret or {}).get("data") or {}).get(KUBECONFIG_KEY)
+    if not raw:
+        return None
+    try:
+        config = json.loads(base64.b64decode(raw).decode("utf-8"))
+        return config["clusters"][0]["cluster"]["server"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def credentials_hash(secret: Optional[Dict[str, Any]]) -> Optional[str]:
+    """A short hash of what the copy holds (never the token itself), recorded on the pod template so that the pod
+    rolls out when the copy changes (the normalizer reads its kubeconfig when it starts); None without a copy."""
+    data = (secret or {}).get("data") or {}
+    if not data:
+        return None
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+    return "sha256:" + digest[:16]
+
+
+def token_copy(name: str, namespace: str, url: str, data: Dict[str, str], as_kubeconfig: bool = False) -> Dict[str, Any]:
+    """The copy of the token on the RHDH cluster, with the collection's labels and the OpenShift AI cluster it came
+    from: ``data`` (``token`` and ``ca.crt``, base64 as the token Secret holds them) for the plugin-only connector's
+    variable and provider entry, or (``as_kubeconfig``, sidecar connector) a kubeconfig for the rhoai-normalizer
+    (``KUBECONFIG_KEY``), naming ``url``."""
+    if as_kubeconfig:
+        body = {KUBECONFIG_KEY: base64.b64encode(kubeconfig(url, data, namespace).encode("utf-8")).decode("ascii")}
+    else:
+        body = {key: data[key] for key in ("token", "ca.crt") if data.get(key)}
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(LABELS),
                          "annotations": {RHOAI_URL_ANNOTATION: url}},
-            "data": {key: data[key] for key in ("token", "ca.crt") if data.get(key)}}
+            "data": body}

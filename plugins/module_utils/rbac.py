@@ -28,6 +28,12 @@ CLUSTER_RULES = [
 NAMESPACE_RULES = [
     {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
 ]
+#: Hub and spoke, sidecar connector: the RHDH cluster's part. storage-rest keeps its cache there and looks
+#: up Backstage's Route in its own namespace (on one cluster the ClusterRole grants that); the
+#: rhoai-normalizer reads the OpenShift AI cluster with the kubeconfig of that cluster's ServiceAccount.
+HUB_NAMESPACE_RULES = NAMESPACE_RULES + [
+    {"apiGroups": ["route.openshift.io"], "resources": ["routes"], "verbs": ["get", "list", "watch"]},
+]
 #: The plugin-only connector's (RHDH 2.x) ClusterRole: read-only, cluster-wide; no Role, no registry
 #: bindings. ``llminferenceservices`` (OpenShift AI 3.x) is added where the cluster serves it
 #: (``kserve_cluster_rules``).
@@ -55,19 +61,20 @@ def connector_objects(namespace: str, service_account: str, cluster_role: str, r
                       cluster_rules: Optional[List[Dict[str, Any]]] = None,
                       namespace_rules: Optional[List[Dict[str, Any]]] = None,
                       sync_wave: str = "") -> List[Dict[str, Any]]:
-    """The connector's ServiceAccount, ClusterRole/Binding and Role/Binding (none when ``role`` is
-    empty or has no rules), in the order of creation."""
+    """The connector's ServiceAccount, ClusterRole/Binding (none when ``cluster_role`` is empty) and
+    Role/Binding (none when ``role`` is empty or has no rules), in the order of creation."""
     subjects = [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]
     wave = {"argocd.argoproj.io/sync-wave": sync_wave} if sync_wave else {}
     rules = NAMESPACE_RULES if namespace_rules is None else namespace_rules
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": service_account, "namespace": namespace}},
+    ] + ([
         {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": cluster_role, "annotations": wave},
          "rules": copy.deepcopy(CLUSTER_RULES if cluster_rules is None else cluster_rules)},
         {"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": {"name": cluster_role},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
          "subjects": copy.deepcopy(subjects)},
-    ] + ([
+    ] if cluster_role else []) + ([
         {"apiVersion": RBAC, "kind": "Role", "metadata": {"name": role, "namespace": namespace},
          "rules": copy.deepcopy(rules)},
         {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": role, "namespace": namespace},

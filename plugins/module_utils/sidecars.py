@@ -106,18 +106,46 @@ def per_sidecar(setting: Optional[Dict[str, Any]], option: str, flat_keys: Optio
     return out
 
 
+#: Hub and spoke: the rhoai-normalizer reads the OpenShift AI cluster through a kubeconfig, the collection's copy of
+#: that cluster's token (a Secret on the RHDH cluster) mounted here, with no ``token`` variable (which would make it
+#: read its own cluster: model-catalog-bridge, pkg/util/k8s-client.go).
+KUBECONFIG_VOLUME = "rhoai-connector-kubeconfig"
+KUBECONFIG_DIR = WORKING_DIR + "/rhoai-kubeconfig"
+KUBECONFIG_FILE = KUBECONFIG_DIR + "/kubeconfig"
+#: Keys of a connector container that the connector sets or leaves out: left out, the live one's is dropped too.
+OWNED_KEYS = ("envFrom",)
+
+
+def kubeconfig_volume_of(patch: Any) -> Optional[Dict[str, Any]]:
+    """The normalizer's kubeconfig volume in a ``spec.deployment.patch`` (None when it has none)."""
+    volumes = _find(patch, "spec", "template", "spec", "volumes") if isinstance(patch, dict) else None
+    return next((v for v in volumes or [] if isinstance(v, dict) and v.get("name") == KUBECONFIG_VOLUME), None)
+
+
+def kubeconfig_volume(secret: str) -> Dict[str, Any]:
+    """The pod volume of the rhoai-normalizer's kubeconfig (hub and spoke), from Secret ``secret``."""
+    return {"name": KUBECONFIG_VOLUME, "secret": {"secretName": secret}}
+
+
 def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int = DEFAULT_METRICS_PORT,
                    env: Optional[Dict[str, Any]] = None, image_pull_policy: str = "IfNotPresent",
-                   resources: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+                   resources: Optional[Dict[str, Any]] = None, kubeconfig_secret: Optional[str] = None) -> List[Dict[str, Any]]:
     """The three sidecar containers, as the connector's guide defines them (plus the fixes it lacks).
 
     ``env`` and ``resources`` are given by container name, or flat for every sidecar (``per_sidecar``).
+    ``kubeconfig_secret`` (hub and spoke): the rhoai-normalizer reads the OpenShift AI cluster through the kubeconfig
+    in that Secret (``KUBECONFIG_FILE``) and takes no token; location and storage-rest keep ``token_secret`` (a
+    ServiceAccount of the RHDH cluster: storage-rest's cache is there).
     """
     env_of = per_sidecar(env, "sidecar_env")
     resources_of = per_sidecar(resources, "sidecar_resources", RESOURCE_KEYS)
 
-    def container(name: str, own_env: List[Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
+    def container(name: str, own_env: List[Dict[str, Any]], remote: bool = False, **extra: Any) -> Dict[str, Any]:
         extra_env = [{"name": k, "value": str(v)} for k, v in sorted(env_of[name].items())]
+        mounts = [{"name": PLUGINS_VOLUME, "mountPath": PLUGINS_MOUNT}]
+        if remote:
+            own_env = own_env + [{"name": "KUBECONFIG", "value": KUBECONFIG_FILE}]
+            mounts.append({"name": KUBECONFIG_VOLUME, "mountPath": KUBECONFIG_DIR, "readOnly": True})
         spec = {
             "name": name,
             "image": images[name],
@@ -127,10 +155,11 @@ def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int 
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
                 {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
             ] + extra_env,
-            "envFrom": [{"secretRef": {"name": token_secret}}],
-            "volumeMounts": [{"name": PLUGINS_VOLUME, "mountPath": PLUGINS_MOUNT}],
+            "volumeMounts": mounts,
             "workingDir": WORKING_DIR,
         }
+        if not remote:
+            spec["envFrom"] = [{"secretRef": {"name": token_secret}}]
         spec.update(extra)
         if resources_of[name]:
             spec["resources"] = resources_of[name]
@@ -142,7 +171,7 @@ def build_sidecars(token_secret: str, images: Dict[str, str], metrics_port: int 
             {"name": "STORAGE_TYPE", "value": "ConfigMap"},
             {"name": "BRIDGE_URL", "value": "http://localhost:{0}".format(LOCATION_PORT)},
         ]),
-        container("rhoai-normalizer", [], args=["--metrics-address=:{0}".format(metrics_port)]),
+        container("rhoai-normalizer", [], bool(kubeconfig_secret), args=["--metrics-address=:{0}".format(metrics_port)]),
     ]
 
 
@@ -228,7 +257,8 @@ def port_conflicts(containers: Iterable[Dict[str, Any]], metrics_port: int) -> L
     return conflicts
 
 
-def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str, Any]],
+                owned: Iterable[str] = ()) -> List[Dict[str, Any]]:
     """``existing`` with each desired item put in by ``name``: in place if present, appended if not.
 
     Keys the user added to one of the connector's containers (resources, say) are kept; the keys the
@@ -242,6 +272,9 @@ def merge_named(existing: Optional[List[Dict[str, Any]]], desired: List[Dict[str
             if isinstance(item, dict) and item.get("name") == want["name"]:
                 merged = copy.deepcopy(item)
                 merged.update(copy.deepcopy(want))
+                for key in owned:
+                    if key not in want:
+                        merged.pop(key, None)
                 if isinstance(item.get("env"), list) and "env" in want:
                     ours = {e.get("name") for e in want["env"]}
                     merged["env"] = copy.deepcopy(want["env"]) + [
@@ -280,8 +313,9 @@ def patch_pod_spec_of(cr: Dict[str, Any]) -> Any:
 
 
 def apply_operator_patch(patch: Optional[Dict[str, Any]], sidecars: List[Dict[str, Any]], state: str,
-                         where: str) -> Dict[str, Any]:
-    """A new ``spec.deployment.patch`` with the sidecars present (``state=present``) or removed.
+                         where: str, volumes: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """A new ``spec.deployment.patch`` with the sidecars present (``state=present``) or removed, and the
+    connector's pod ``volumes`` (hub and spoke: the normalizer's kubeconfig) present with them, removed otherwise.
 
     Everything else in the user's patch is kept. Removing the last container (or leaving only empty
     mappings behind) gives back a patch without the ``containers`` key.
@@ -301,8 +335,23 @@ def apply_operator_patch(patch: Optional[Dict[str, Any]], sidecars: List[Dict[st
             "{0}: spec.deployment.patch.spec.template.spec.containers must be a list".format(where),
             fix="make it a list of containers; nothing was changed",
         )
+    live_volumes = pod.get("volumes")
+    if live_volumes is not None and not isinstance(live_volumes, list):
+        raise ConnectorError(
+            "{0}: spec.deployment.patch.spec.template.spec.volumes must be a list".format(where),
+            fix="make it a list of volumes; nothing was changed",
+        )
+    wanted = list(volumes or []) if state == "present" else []
+    kept = remove_named(live_volumes, [KUBECONFIG_VOLUME]) if live_volumes is not None else None
+    if wanted:
+        pod["volumes"] = merge_named(kept, wanted)
+    elif live_volumes is not None and len(kept) != len(live_volumes):
+        if kept:
+            pod["volumes"] = kept
+        else:
+            del pod["volumes"]
     if state == "present":
-        pod["containers"] = merge_named(containers, sidecars)
+        pod["containers"] = merge_named(containers, sidecars, OWNED_KEYS)
     else:
         ours = [c["name"] for c in containers or [] if isinstance(c, dict) and is_connector_container(c)]
         remaining = remove_named(containers, [c["name"] for c in sidecars if c["name"] in ours])
@@ -345,6 +394,8 @@ def app_config_refs(configmaps: Optional[List[Dict[str, Any]]], name: str, state
 #: registries only when it starts, so a change of the set must restart it: the annotation changes the
 #: pod template with the set, and with it only, which rolls the pod out once.
 REGISTRIES_ANNOTATION = "rhdh.ai-connector/registries"
+#: Hub and spoke, sidecar connector: a hash of the OpenShift AI cluster's kubeconfig the normalizer reads.
+CREDENTIALS_ANNOTATION = "rhdh.ai-connector/rhoai-kubeconfig"
 
 
 def registry_names(names: Optional[Iterable[Any]]) -> List[str]:

@@ -68,6 +68,8 @@ def merge(out: StepResult, more: StepResult) -> None:
 
 
 STORAGE_CACHE = "bac-import-model"
+#: Where the RBAC step runs: one cluster for both, or (hub and spoke, sidecar connector) one side of two.
+SIDE_BOTH, SIDE_RHOAI, SIDE_RHDH = "both", "rhoai", "rhdh"
 
 
 def served_kserve_resources(svc: K8sService) -> List[str]:
@@ -99,12 +101,20 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, connector: str, 
                 gitops_sync_wave: Optional[str], registries: List[str], registries_namespace: Optional[str],
                 registry_subject: str, registry_rolebinding: str, platform: str, migrate_legacy: bool,
                 labels: Dict[str, str], token_secret: Optional[str], wait_timeout: int,
-                legacy_name: Optional[str], remove: Optional[Dict[str, Any]]) -> StepResult:
+                legacy_name: Optional[str], remove: Optional[Dict[str, Any]], side: str = SIDE_BOTH) -> StepResult:
     """The RBAC step: see the module's description. ``token_secret`` empty leaves the token alone;
     ``legacy_name`` empty (or ``migrate_legacy`` off) leaves the objects of the guide's older names;
-    ``remove`` names the other connector's objects, removed in either state (the move between them)."""
+    ``remove`` names the other connector's objects, removed in either state (the move between them).
+    ``side`` (hub and spoke, sidecar connector): ``rhoai`` makes the OpenShift AI cluster's part (no Role:
+    storage-rest's cache is on the RHDH cluster), ``rhdh`` the RHDH cluster's (ServiceAccount, Role with
+    ``HUB_NAMESPACE_RULES`` and token for storage-rest and location; no ClusterRole, no registry bindings)."""
     prefix = rules.registry_binding_prefix(registry_rolebinding, platform)
     plugin_only = connector == rules.PLUGIN_ONLY_CONNECTOR
+    if side == SIDE_RHOAI:
+        role = ""
+    elif side == SIDE_RHDH:
+        cluster_role, registries = "", []
+        namespace_rules = rbac.HUB_NAMESPACE_RULES if namespace_rules is None else namespace_rules
     if plugin_only:
         # RHDH 2.x: read-only cluster-wide, no Role, no registry bindings (the plugin asks the registries
         # through the model catalog, not the model registry's API)
@@ -123,7 +133,8 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, connector: str, 
                                            labels=labels, state="absent", wait_timeout=wait_timeout))
         # Every registry binding of the collection, found by its label: also those of registries that
         # are gone, and when RHOAI itself is gone (no DataScienceCluster, no ModelRegistry CRD).
-        stale = rbac.stale_registry_bindings(labelled_bindings(svc, registries_namespace), [], namespace)
+        stale = [] if side == SIDE_RHDH else rbac.stale_registry_bindings(
+            labelled_bindings(svc, registries_namespace), [], namespace)
         own = rbac.connector_objects(namespace, service_account, cluster_role, role, [], None)  # the Role too, if any
         merge(out, apply(svc, definitions=stale + rbac.bare(own), labels=None, state="absent", only_owned=True))
         remove_other(svc, namespace, remove, out)
@@ -133,17 +144,18 @@ def ensure_rbac(svc: K8sService, *, namespace: str, state: str, connector: str, 
     earlier_install = owned(live_account) and not objects.adopted(live_account)
     # The labelled list comes first: it also answers the reads of the labelled RoleBindings that exist
     # (the registry bindings and the connector's own), so the comparison below sends no GET for them.
-    stale = rbac.stale_registry_bindings(labelled_bindings(svc, registries_namespace), bindings, namespace)
+    stale = [] if side == SIDE_RHDH else rbac.stale_registry_bindings(
+        labelled_bindings(svc, registries_namespace), bindings, namespace)
     out = StepResult(results=[], earlier_install=earlier_install)
     merge(out, apply(svc, definitions=own + bindings, labels=labels, state="present", only_owned=True))
     if stale:
         merge(out, apply(svc, definitions=stale, labels=None, state="absent", only_owned=True))
-    if not plugin_only:
+    if not plugin_only and side != SIDE_RHDH:
         guide_binding(svc, namespace, registries_namespace, bindings, migrate_legacy and registry_subject == "serviceaccount", out)
     if token_secret:
         out.nest("token", ensure_token(svc, namespace=namespace, name=token_secret, service_account=service_account,
                                        labels=labels, state="present", wait_timeout=wait_timeout))
-    out.values["cluster_rules"] = own[1]["rules"]
+    out.values["cluster_rules"] = own[1]["rules"] if cluster_role else []
     remove_other(svc, namespace, remove, out)
     if migrate_legacy and legacy_name:
         # Objects of the guide's first edition: nothing of the connector uses them any more.
@@ -179,5 +191,6 @@ ARGUMENT_SPEC = dict(
         token_secret=dict(type="str", no_log=False),
         storage_cache=dict(type="bool", default=False),
     )),
+    side=dict(type="str", choices=[SIDE_BOTH, SIDE_RHOAI, SIDE_RHDH], default=SIDE_BOTH),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import dynamic_plugins as dp
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, objects, rbac, rhdh, rules, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules, hub, objects, rbac, rhdh, rules, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
@@ -77,6 +77,8 @@ def workload_checks(mod, p):
         out.append(token_env_check(live, p, where))
     if not p.expect_sidecars:
         return out
+    if p.kubeconfig_secret:
+        out.extend(kubeconfig_checks(mod, p, live, where))
     selector = ",".join("{0}={1}".format(k, v) for k, v in ((live["spec"].get("selector") or {}).get("matchLabels") or {}).items())
     pods = [pod for pod in mod.list("v1", "Pod", ns, label_selector=selector) if not pod["metadata"].get("deletionTimestamp")]
     ready = 0
@@ -98,6 +100,37 @@ def token_env_check(live, p, where):
     ok = bool(ref) and ref.get("name") == p.token_secret and ref.get("key") == "token"
     return check("token_env", ok, "{0} of {1} {2} variable {3} from Secret {4} key token".format(
         sc.BACKEND_CONTAINER, where, "has" if ok else ("has another" if ref else "has no"), ac.TOKEN_ENV, p.token_secret))
+
+
+def kubeconfig_checks(mod, p, live, where):
+    """Hub and spoke, sidecar connector: the rhoai-normalizer of the rendered pod reads the OpenShift AI cluster through
+    the kubeconfig in ``kubeconfig_secret`` (mounted, ``KUBECONFIG`` set, no token variable), and that kubeconfig names
+    the OpenShift AI cluster the copy was made from."""
+    pod = rhdh.pod_spec(live)
+    normalizer = next((c for c in pod.get("containers") or [] if c.get("name") == "rhoai-normalizer"), {})
+    problems = []
+    if not any(e.get("name") == "KUBECONFIG" and e.get("value") == sc.KUBECONFIG_FILE for e in normalizer.get("env") or []):
+        problems.append("rhoai-normalizer has no KUBECONFIG={0}".format(sc.KUBECONFIG_FILE))
+    if normalizer.get("envFrom"):
+        problems.append("rhoai-normalizer still takes variables from {0} (a token variable makes it read its own "
+                        "cluster)".format(", ".join(str((e.get("secretRef") or {}).get("name")) for e in normalizer["envFrom"])))
+    if not any(m.get("name") == sc.KUBECONFIG_VOLUME and m.get("mountPath") == sc.KUBECONFIG_DIR
+               for m in normalizer.get("volumeMounts") or []):
+        problems.append("rhoai-normalizer does not mount volume {0} at {1}".format(sc.KUBECONFIG_VOLUME, sc.KUBECONFIG_DIR))
+    volume = next((v for v in pod.get("volumes") or [] if v.get("name") == sc.KUBECONFIG_VOLUME), {})
+    if (volume.get("secret") or {}).get("secretName") != p.kubeconfig_secret:
+        problems.append("the pod has no volume {0} from Secret {1}".format(sc.KUBECONFIG_VOLUME, p.kubeconfig_secret))
+    copy_secret = mod.get("v1", "Secret", p.kubeconfig_secret, p.namespace)
+    server = hub.kubeconfig_server(copy_secret)
+    recorded = (((copy_secret or {}).get("metadata") or {}).get("annotations") or {}).get(hub.RHOAI_URL_ANNOTATION)
+    if server is None:
+        problems.append("{0} holds no kubeconfig".format(describe("Secret", p.kubeconfig_secret, p.namespace)))
+    elif server != recorded:
+        problems.append("the kubeconfig in {0} names {1}, not the OpenShift AI cluster it was copied from ({2})".format(
+            describe("Secret", p.kubeconfig_secret, p.namespace), server, recorded))
+    return [check("rhoai_kubeconfig", not problems, "; ".join(problems) if problems else
+                  "rhoai-normalizer of {0} reads the OpenShift AI cluster at {1} through the kubeconfig in Secret {2}".format(
+                      where, server, p.kubeconfig_secret))]
 
 
 def plugin_checks(mod, p):
@@ -255,6 +288,8 @@ def access_checks(mod, p):
     if p.cluster_rules is None and plugin_only(p):  # what the RBAC step grants on this cluster
         cluster_rules = rbac.with_served_resources(cluster_rules, served_kserve_resources(mod))
     namespace_rules = defaults["namespace_rules"] if p.namespace_rules is None else p.namespace_rules
+    if p.namespace_rules is None and p.kubeconfig_secret:  # hub and spoke: the RHDH cluster's part of the sidecars' RBAC
+        namespace_rules = rbac.HUB_NAMESPACE_RULES
     reviews = objects.access_reviews(cluster_rules, namespace_rules, p.namespace, [] if plugin_only(p) else p.registries,
                                      p.registries_namespace) + list(p.permissions)
     for perm in reviews:
@@ -281,7 +316,7 @@ def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str
            provider_id: str, base_url: str, service_account: str, token_secret: str,
            cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
            registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]],
-           connector: str, cluster_name: str) -> StepResult:
+           connector: str, cluster_name: str, kubeconfig_secret: Optional[str] = None) -> StepResult:
     """Read-only: one check per thing that must hold for the connector to work, each saying what was seen."""
     p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     checks = []  # type: List[Dict[str, str]]
@@ -325,5 +360,6 @@ ARGUMENT_SPEC = dict(
     )),
     connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
     cluster_name=dict(type="str", default=ac.DEFAULT_CLUSTER),
+    kubeconfig_secret=dict(type="str", no_log=False),
 )
 MODULE_OPTIONS = {}  # type: dict

@@ -22,7 +22,7 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import Co
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service import K8sService
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import catalog_rules
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.step_rhdh_sidecar_patch import (
-    HELM_PLUGIN_ONLY, HELM_PLUGIN_ONLY_FIX, app_config_problems, patch_containers, pod_problems)
+    HELM_HUB, HELM_HUB_FIX, HELM_PLUGIN_ONLY, HELM_PLUGIN_ONLY_FIX, app_config_problems, patch_containers, pod_problems)
 
 #: Helm installs: a pod annotation that changes with the plugin list (the chart's checksum does not).
 PLUGINS_ANNOTATION = "rhdh.ai-connector/plugins"
@@ -156,19 +156,15 @@ def refusals(mod, info, state, metrics_port, app_config):
 
 def hub_refusals(mod, info, state, hub):
     # type: (Any, Dict[str, Any], str, Dict[str, Any]) -> List[str]
-    """Hub and spoke (OpenShift AI on another cluster): the URL RHDH's pod is to read it at, the connector
-    the release takes (only the plugin-only one reads another cluster here), and a second OpenShift AI
-    cluster for this RHDH (the collection's copy of the token records the first one's URL)."""
+    """Hub and spoke (OpenShift AI on another cluster): the URL RHDH's pod is to read it at, the install (the sidecar
+    connector reads another cluster on operator installs only here), and a second OpenShift AI cluster for this RHDH
+    (the collection's copy of the token records the first one's URL)."""
     if state == "absent":
         return []
     problems = [str(p) for p in hub_rules.url_problems(hub["rhoai_url"], hub["rhoai_url_reachable"])]
-    if info["rhdh_connector"] == rules.SIDECAR_CONNECTOR:
-        problems.append(str(ConnectorError(
-            "RHDH {0} takes the sidecar connector, which this version of the collection connects to the OpenShift AI "
-            "cluster of RHDH's own cluster only; hub and spoke (OpenShift AI on another cluster) needs the plugin-only "
-            "connector of RHDH 2.x".format(info["rhdh_version"]),
-            fix="leave rhoai_connector_rhoai_kubeconfig, rhoai_connector_rhoai_context and rhoai_connector_rhoai_host empty "
-                "(OpenShift AI on the RHDH cluster), or upgrade RHDH to 2.x")))
+    if info["rhdh_connector"] == rules.SIDECAR_CONNECTOR and info["install_type"] != "operator":
+        where = describe("Deployment", (info.get("workload") or {}).get("name", ""), info["namespace"])
+        problems.append(str(ConnectorError(HELM_HUB.format(where), fix=HELM_HUB_FIX)))
     if state == "present":
         copy = mod.get("v1", "Secret", hub["token_secret"], info["namespace"])
         second = hub_rules.second_spoke_problem(copy, hub["rhoai_url"])

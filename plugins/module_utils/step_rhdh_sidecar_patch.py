@@ -12,7 +12,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import app_config as ac
-from ansible_collections.rhdh.ai_connector.plugins.module_utils import rhdh, yaml_text
+from ansible_collections.rhdh.ai_connector.plugins.module_utils import hub, rhdh, yaml_text
 from ansible_collections.rhdh.ai_connector.plugins.module_utils import sidecars as sc
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.errors import ConnectorError
 from ansible_collections.rhdh.ai_connector.plugins.module_utils.common import Options, StepResult, describe, diff
@@ -21,7 +21,28 @@ from ansible_collections.rhdh.ai_connector.plugins.module_utils.k8s_service impo
 
 def desired_sidecars(p: Options) -> List[Dict[str, Any]]:
     images = sc.image_refs(p.image_registry, p.image_digests, p.images)
-    return sc.build_sidecars(p.token_secret, images, p.metrics_port, p.env, p.image_pull_policy, p.resources)
+    return sc.build_sidecars(p.token_secret, images, p.metrics_port, p.env, p.image_pull_policy, p.resources,
+                             p.kubeconfig_secret)
+
+
+def kubeconfig_wanted(p):
+    """Hub and spoke, sidecar connector: the Secret of the rhoai-normalizer's kubeconfig (None: not wanted)."""
+    return p.kubeconfig_secret if sidecar_state(p) == "present" and p.kubeconfig_secret else None
+
+
+def credentials_annotation(mod, p):
+    """The value the pod annotation ``sc.CREDENTIALS_ANNOTATION`` must have: a hash of the kubeconfig copy (hub and
+    spoke: the normalizer reads it when it starts, so a new token rolls the pod out), or None to remove it."""
+    secret = kubeconfig_wanted(p)
+    if not secret:
+        return None
+    copy_secret = mod.get("v1", "Secret", secret, p.namespace)
+    if copy_secret is None or not (copy_secret.get("data") or {}).get(hub.KUBECONFIG_KEY):
+        raise ConnectorError(
+            "{0} holds no kubeconfig of the OpenShift AI cluster for the rhoai-normalizer".format(
+                describe("Secret", secret, p.namespace)),
+            fix="run the role's RBAC and token steps first (they copy it from the OpenShift AI cluster)")
+    return hub.credentials_hash(copy_secret)
 
 
 def app_config_problems(where, pod, app_config=None):
@@ -160,15 +181,19 @@ def run_operator(mod, p, sidecars):
     check_pod(where, rhdh.pod_spec(workload), patch_containers(cr), p.metrics_port, sidecar_state(p),
               (p.app_config_configmap, p.app_config_key, p.app_config_configmap))
     registries = wanted_registries(p)
+    kubeconfig = kubeconfig_wanted(p)
+    credentials = credentials_annotation(mod, p)
+    volumes = [sc.kubeconfig_volume(kubeconfig)] if kubeconfig else []
 
     def mutate(obj):
         spec = obj.setdefault("spec", {})
         deployment = spec.setdefault("deployment", {})
         if not isinstance(deployment, dict):
             raise ConnectorError("Backstage {0}/{1}: spec.deployment must be a mapping".format(ns, name), fix="correct spec.deployment")
-        patch = sc.apply_operator_patch(deployment.get("patch"), sidecars, sidecar_state(p), where_cr)
+        patch = sc.apply_operator_patch(deployment.get("patch"), sidecars, sidecar_state(p), where_cr, volumes)
         if registries is not False:
             patch = sc.set_patch_annotation(patch, sc.REGISTRIES_ANNOTATION, registries, where_cr)
+        patch = sc.set_patch_annotation(patch, sc.CREDENTIALS_ANNOTATION, credentials, where_cr)
         deployment["patch"] = patch
         _prune(obj, "spec", "deployment", "patch")
         if p.app_config_configmap:
@@ -191,6 +216,9 @@ def run_operator(mod, p, sidecars):
     ours_after = connector_containers(patch_containers(update["after"]))
     reg_before = sc.pod_annotations_of_patch(before_patch).get(sc.REGISTRIES_ANNOTATION)
     reg_after = sc.pod_annotations_of_patch(after_patch).get(sc.REGISTRIES_ANNOTATION)
+    cred_before = sc.pod_annotations_of_patch(before_patch).get(sc.CREDENTIALS_ANNOTATION)
+    cred_after = sc.pod_annotations_of_patch(after_patch).get(sc.CREDENTIALS_ANNOTATION)
+    vol_before, vol_after = sc.kubeconfig_volume_of(before_patch), sc.kubeconfig_volume_of(after_patch)
     app_before = (before_spec.get("application") or {}).get("appConfig")
     app_after = (after_spec.get("application") or {}).get("appConfig")
     env_before = ((before_spec.get("application") or {}).get("extraEnvs") or {}).get("secrets")
@@ -201,6 +229,13 @@ def run_operator(mod, p, sidecars):
             "put" if ours_after else "removed", "in" if ours_after else "from", ns, name))
     if reg_before != reg_after:
         changes.append(registries_change(reg_before, reg_after))
+    if vol_before != vol_after:
+        changes.append("{0} the OpenShift AI cluster's kubeconfig (Secret {1}) {2} rhoai-normalizer".format(
+            "mounted" if vol_after else "unmounted", (vol_after or vol_before)["secret"]["secretName"],
+            "into" if vol_after else "from"))
+    if cred_before != cred_after and cred_before and cred_after:
+        changes.append("the OpenShift AI cluster's kubeconfig changed (pod annotation {0})".format(sc.CREDENTIALS_ANNOTATION))
+        other.append("the OpenShift AI cluster's kubeconfig changed")
     if app_before != app_after:
         what = "registered" if state == "present" else "unregistered"
         changes.append("{0} app-config ConfigMap {1}".format(what, p.app_config_configmap))
@@ -311,6 +346,8 @@ def run_helm(mod, p, sidecars):
     where = describe("Deployment", name, ns)
     if p.connector == PLUGIN_ONLY and state == "present":
         raise ConnectorError(HELM_PLUGIN_ONLY.format(where), fix=HELM_PLUGIN_ONLY_FIX)
+    if kubeconfig_wanted(p):
+        raise ConnectorError(HELM_HUB.format(where), fix=HELM_HUB_FIX)
     for _attempt in range(CONFLICT_ATTEMPTS):
         live = mod.get("apps/v1", "Deployment", name, ns)
         if live is None:
@@ -425,6 +462,12 @@ HELM_PLUGIN_ONLY_FIX = ("leave this cluster out of the run for now; the chart re
                         "its own, so the catalog.rules the connector needs would change place across `helm upgrade`, "
                         "and that is not handled yet")
 PLUGIN_ONLY = "plugin-only"
+#: Hub and spoke with the sidecar connector on a Helm install: not done (see HELM_HUB_FIX).
+HELM_HUB = ("{0} is a Helm install of RHDH 1.x: this version of the collection gives the sidecars an OpenShift AI "
+            "cluster of their own (hub and spoke) on operator installs only")
+HELM_HUB_FIX = ("run it with OpenShift AI on the RHDH cluster (leave rhoai_connector_rhoai_kubeconfig, _context and _host "
+                "empty); the chart's extraVolumes list, which `helm upgrade` replaces whole, would have to carry the "
+                "normalizer's kubeconfig, and that is not handled yet")
 
 
 def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str], backstage_api_version: Optional[str],
@@ -432,11 +475,13 @@ def ensure_sidecars(svc: K8sService, *, namespace: str, backstage: Optional[str]
                     images: Dict[str, str], image_pull_policy: str, metrics_port: int, env: Dict[str, Any],
                     resources: Optional[Dict[str, Any]], app_config_configmap: Optional[str], app_config_key: str,
                     pod_annotations: Dict[str, Any], registries: Optional[List[str]], state: str,
-                    values_file: Optional[str], wait: bool, wait_timeout: int, connector: str) -> StepResult:
+                    values_file: Optional[str], wait: bool, wait_timeout: int, connector: str,
+                    kubeconfig_secret: Optional[str] = None) -> StepResult:
     """The three sidecars (and the app-config file, the pod annotations) on the Backstage CR's
     ``spec.deployment.patch`` (``backstage``) or the Helm Deployment (``deployment``), then the rollout.
     ``connector`` plugin-only (RHDH 2.x): no sidecars (those found are removed), the app-config file,
-    and the token as the variable ``token`` from ``token_secret``."""
+    and the token as the variable ``token`` from ``token_secret``. ``kubeconfig_secret`` (hub and spoke, sidecar
+    connector, operator installs): the rhoai-normalizer reads the OpenShift AI cluster through the kubeconfig there."""
     p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     sidecars = desired_sidecars(p)
     return StepResult(**(run_operator(svc, p, sidecars) if backstage else run_helm(svc, p, sidecars)))
@@ -464,6 +509,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=300),
     connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
+    kubeconfig_secret=dict(type="str", no_log=False),
 )
 MODULE_OPTIONS = dict(
     mutually_exclusive=[("backstage", "deployment")],

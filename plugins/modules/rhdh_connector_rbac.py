@@ -42,7 +42,7 @@ options:
     type: str
     default: rhdh-rhoai-connector
   cluster_role:
-    description: Name of the ClusterRole and its ClusterRoleBinding.
+    description: Name of the ClusterRole and its ClusterRoleBinding; empty - none.
     type: str
     default: rhdh-rhoai-connector
   role:
@@ -143,6 +143,20 @@ options:
         description: Also delete ConfigMap C(bac-import-model), the sidecars' cache of catalog entries.
         type: bool
         default: false
+  side:
+    description:
+      - Hub and spoke (RHDH on one cluster, OpenShift AI on another) with the sidecar connector splits the objects
+        between the two clusters; V(both) (one cluster) makes them all.
+      - V(rhoai), on the OpenShift AI cluster - the ServiceAccount the rhoai-normalizer reads the cluster as (its
+        kubeconfig is copied to the RHDH cluster), the ClusterRole/Binding, the registry RoleBindings and the token;
+        no Role.
+      - V(rhdh), on the RHDH cluster - a ServiceAccount for the storage-rest and location sidecars, a Role and binding
+        on C(configmaps) (storage-rest's cache) and C(routes) (it looks up Backstage's Route in its namespace), and
+        its token; no ClusterRole and no registry RoleBinding.
+    type: str
+    choices: [both, rhoai, rhdh]
+    default: both
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

@@ -162,6 +162,14 @@ options:
     type: str
     default: rhoai
     version_added: 0.1.0
+  kubeconfig_secret:
+    description:
+      - Hub and spoke with the sidecar connector - the Secret (on this cluster) holding the OpenShift AI cluster's
+        kubeconfig; checks that the rhoai-normalizer of the rendered pod reads it (mounted, C(KUBECONFIG) set, no token
+        variable) and that it names the cluster the copy was made from. The permissions asked are then those of the
+        RHDH cluster's part (ConfigMaps and Routes in O(namespace)) unless O(namespace_rules) is given.
+    type: str
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

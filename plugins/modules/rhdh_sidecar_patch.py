@@ -142,6 +142,15 @@ options:
     choices: [sidecar, plugin-only]
     default: sidecar
     version_added: 0.1.0
+  kubeconfig_secret:
+    description:
+      - Hub and spoke (OpenShift AI on another cluster), sidecar connector, operator installs - the Secret holding the
+        OpenShift AI cluster's kubeconfig (key C(kubeconfig)), mounted into the rhoai-normalizer with C(KUBECONFIG) set and
+        no token variable (a C(token) variable would make it read the RHDH cluster). A hash of the Secret is put on the
+        pod template, so that the pod rolls out when the copy changes (the normalizer reads it when it starts).
+      - location and storage-rest keep O(token_secret), a ServiceAccount of the RHDH cluster (storage-rest's cache is there).
+    type: str
+    version_added: 0.1.0
 extends_documentation_fragment:
   - rhdh.ai_connector.auth
   - rhdh.ai_connector.attributes

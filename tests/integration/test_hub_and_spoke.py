@@ -127,9 +127,6 @@ def test_refusals_name_the_variable_and_write_nothing_on_either_cluster(hub, spo
     msg = fail_message(in_cluster)
     assert "names a cluster's own API server or a Service" in msg and "Fix: set rhoai_connector_rhoai_url" in msg, msg
 
-    sidecars = run("install", hub, spoke, rhoai_connector_rhdh_version="1.10")
-    msg = fail_message(sidecars)
-    assert "RHDH 1.10 takes the sidecar connector" in msg and "rhoai_connector_rhoai_kubeconfig" in msg, msg
     no_writes(since, hub, spoke)
     assert get(spoke, "namespace", NS, check=False) is None
 
@@ -268,3 +265,113 @@ def test_fleet_one_row_per_pair_an_unreachable_spoke_and_a_second_spoke_stop_not
         removed = run("uninstall", hub, spoke)
         assert removed.rc == 0, removed.output[-3000:]
     assert our_writes(spoke, since) and get(hub, "secret", COPY, "-n", NS, check=False) is None
+
+
+SIDECAR_SA = "rhdh-rhoai-connector"
+SIDECAR_TOKEN = "rhdh-rhoai-connector-token"
+
+
+@pytest.fixture(scope="module")
+def hub_110(module_cluster_factory):
+    """The real RHDH 1.10 operator: the sidecar connector."""
+    return module_cluster_factory("rhdh-operator-1.10")
+
+
+def pod_spec(hub) -> dict:
+    return get(hub, "deployment", WORKLOAD, "-n", NS)["spec"]["template"]["spec"]
+
+
+def sidecar_snapshot(hub, spoke) -> dict:
+    """What the sidecar connector may touch on either cluster, to compare after the uninstall."""
+    cr = get(hub, "backstage", "developer-hub", "-n", NS)
+    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]
+                  if "Backstage" not in [o.get("kind") for o in c["metadata"].get("ownerReferences") or []]}
+    return {"cr_spec": cr["spec"], "configmaps": configmaps, "secrets": names(hub, "secrets", "-n", NS),
+            "hub_serviceaccounts": names(hub, "serviceaccounts", "-n", NS), "hub_roles": names(hub, "roles", "-n", NS),
+            "hub_clusterroles": names(hub, "clusterroles"), "pod_volumes": [v["name"] for v in pod_spec(hub).get("volumes") or []],
+            "spoke_namespaces": names(spoke, "namespaces"), "spoke_clusterroles": names(spoke, "clusterroles"),
+            "spoke_rolebindings": names(spoke, "rolebindings", "-A")}
+
+
+def test_sidecar_connector_reads_the_spoke_through_a_kubeconfig_and_leaves_both_clusters_as_they_were(hub_110, spoke):
+    """RHDH 1.10 (the sidecar connector) on the hub: the normalizer reads the OpenShift AI cluster through a kubeconfig
+    the collection copies to the hub (mounted, KUBECONFIG set, no token variable); storage-rest and location keep a
+    ServiceAccount of the hub, where their cache is. Checked on the pod the real operator rendered."""
+    hub = hub_110
+    wait_for(f"namespace {NS} to go from the RHOAI cluster", lambda: get(spoke, "namespace", NS, check=False) is None, 90, 0.5)
+    before = sidecar_snapshot(hub, spoke)
+    first = run("install", hub, spoke, rhoai_connector_rhdh_version="")
+    assert first.rc == 0, first.output[-3000:]
+    try:
+        # the RHOAI cluster: the ServiceAccount the normalizer reads as, its ClusterRole/Binding and token; no Role
+        binding = get(spoke, "clusterrolebinding", SIDECAR_SA)
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SIDECAR_SA, "namespace": NS}], binding
+        assert get(spoke, "role", SIDECAR_SA, "-n", NS, check=False) is None
+        token = get(spoke, "secret", SIDECAR_TOKEN, "-n", NS)["data"]
+        # the RHDH cluster: the sidecars' own ServiceAccount, a Role on ConfigMaps and Routes, its token; no ClusterRole
+        role = get(hub, "role", SIDECAR_SA, "-n", NS)
+        assert sorted(r["resources"][0] for r in role["rules"]) == ["configmaps", "routes"], role["rules"]
+        assert get(hub, "rolebinding", SIDECAR_SA, "-n", NS)["subjects"][0]["name"] == SIDECAR_SA
+        assert get(hub, "clusterrole", SIDECAR_SA, check=False) is None
+        local = get(hub, "secret", SIDECAR_TOKEN, "-n", NS)["data"]
+        assert local["token"] != token["token"]
+        # the copy: a kubeconfig naming the RHOAI cluster's server, CA and the connector's token there
+        copy = get(hub, "secret", COPY, "-n", NS)
+        assert set(copy["data"]) == {"kubeconfig"}, sorted(copy["data"])
+        config = yaml.safe_load(base64.b64decode(copy["data"]["kubeconfig"]))
+        assert config["clusters"][0]["cluster"] == {"server": spoke.server, "certificate-authority-data": token["ca.crt"]}
+        assert config["users"][0]["user"] == {"token": base64.b64decode(token["token"]).decode()}
+        assert config["contexts"][0]["context"]["namespace"] == NS
+        # the pod the real operator rendered
+        pod = pod_spec(hub)
+        containers = {c["name"]: c for c in pod["containers"]}
+        normalizer = containers["rhoai-normalizer"]
+        assert "envFrom" not in normalizer, normalizer
+        assert {"name": "KUBECONFIG", "value": "/opt/app-root/src/rhoai-kubeconfig/kubeconfig"} in normalizer["env"]
+        mount = next(m for m in normalizer["volumeMounts"] if m["name"] == "rhoai-connector-kubeconfig")
+        assert mount["mountPath"] == "/opt/app-root/src/rhoai-kubeconfig" and mount["readOnly"] is True, mount
+        volume = next(v for v in pod["volumes"] if v["name"] == "rhoai-connector-kubeconfig")
+        assert volume["secret"]["secretName"] == copy["metadata"]["name"], volume
+        for name in ("location", "storage-rest"):
+            assert containers[name]["envFrom"] == [{"secretRef": {"name": SIDECAR_TOKEN}}], containers[name]
+        assert "lightspeed-core" in containers  # the operator's own sidecar is kept
+        assert f"reads the OpenShift AI cluster at {spoke.server} through the kubeconfig" in first.output, first.output[-3000:]
+
+        # a re-run writes nothing on either cluster, and the token shows nowhere
+        since = time.time()
+        again = run("install", hub, spoke, rhoai_connector_rhdh_version="")
+        assert again.rc == 0 and "changed=0" in again.output, again.output[-3000:]
+        no_writes(since, hub, spoke)
+        assert_token_nowhere(hub, token["token"], first.output, again.output)
+
+        # a new token on the RHOAI cluster: the copy follows, and the pod rolls out (the normalizer reads its
+        # kubeconfig when it starts), through a hash of the copy on the CR's pod template; nothing else is written
+        def kubeconfig_hash():
+            template = get(hub, "deployment", WORKLOAD, "-n", NS)["spec"]["template"]
+            return (template["metadata"].get("annotations") or {}).get("rhdh.ai-connector/rhoai-kubeconfig")
+
+        hashed = kubeconfig_hash()
+        assert hashed and hashed.startswith("sha256:"), hashed
+        spoke.kubectl("delete", "serviceaccount", SIDECAR_SA, "-n", NS)
+        spoke.kubectl("delete", "secret", SIDECAR_TOKEN, "-n", NS, "--ignore-not-found")
+        since = time.time()
+        rotated = run("install", hub, spoke, rhoai_connector_rhdh_version="")
+        assert rotated.rc == 0, rotated.output[-3000:]
+        new = get(spoke, "secret", SIDECAR_TOKEN, "-n", NS)["data"]
+        assert new["token"] != token["token"]
+        config = yaml.safe_load(base64.b64decode(get(hub, "secret", COPY, "-n", NS)["data"]["kubeconfig"]))
+        assert config["users"][0]["user"]["token"] == base64.b64decode(new["token"]).decode()
+        writes = sorted({(e["objectRef"]["resource"], e["objectRef"]["name"]) for e in our_writes(hub, since)
+                         if "dryRun=All" not in (e.get("requestURI") or "")})
+        assert writes == [("backstages", "developer-hub"), ("secrets", COPY)], describe(our_writes(hub, since))
+        assert kubeconfig_hash() not in (None, hashed)
+        assert "the OpenShift AI cluster's kubeconfig changed" in rotated.output, rotated.output[-3000:]
+        assert_token_nowhere(hub, new["token"], rotated.output)
+    finally:
+        removed = run("uninstall", hub, spoke, rhoai_connector_rhdh_version="")
+        assert removed.rc == 0, removed.output[-3000:]
+    names_left = {c["name"] for c in pod_spec(hub)["containers"]}
+    assert not names_left & {"location", "storage-rest", "rhoai-normalizer"}, names_left
+    wait_for(f"namespace {NS} to go from the RHOAI cluster", lambda: get(spoke, "namespace", NS, check=False) is None, 60, 0.5)
+    after = sidecar_snapshot(hub, spoke)
+    assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}

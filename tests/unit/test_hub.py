@@ -67,3 +67,45 @@ def test_the_copy_of_the_token_holds_token_and_ca_only_labelled_and_naming_its_c
     assert copy["metadata"]["labels"] == LABELS and copy["type"] == "Opaque"
     assert copy["metadata"]["annotations"] == {hub.RHOAI_URL_ANNOTATION: "https://a:6443"}
     assert hub.second_spoke_problem(copy, "https://a:6443") is None
+
+
+def test_the_sidecar_connectors_copy_is_a_kubeconfig_naming_the_cluster_its_ca_token_and_namespace():
+    import base64
+    import json
+
+    data = {"token": base64.b64encode(b"tok-1").decode(), "ca.crt": "Y2E=", "namespace": "bnM="}
+    copy = role_filters.token_copy(data, "c", "ai-rhdh", "https://api.ai:6443", True)
+    assert set(copy["data"]) == {hub.KUBECONFIG_KEY}, copy["data"]
+    assert copy["metadata"]["annotations"] == {hub.RHOAI_URL_ANNOTATION: "https://api.ai:6443"}
+    config = json.loads(base64.b64decode(copy["data"][hub.KUBECONFIG_KEY]))
+    assert config["clusters"] == [{"name": "rhoai", "cluster": {"server": "https://api.ai:6443", "certificate-authority-data": "Y2E="}}]
+    assert config["users"] == [{"name": "rhoai", "user": {"token": "tok-1"}}]
+    assert config["contexts"][0]["context"] == {"cluster": "rhoai", "user": "rhoai", "namespace": "ai-rhdh"}
+    assert config["current-context"] == "rhoai"
+    assert hub.kubeconfig_server(copy) == "https://api.ai:6443"
+    assert hub.kubeconfig_server({"data": {"token": "x"}}) is None and hub.kubeconfig_server(None) is None
+    assert hub.kubeconfig_server({"data": {hub.KUBECONFIG_KEY: "bm90IGpzb24="}}) is None  # not a kubeconfig
+
+
+def test_the_credentials_hash_changes_with_the_copy_and_never_shows_the_token():
+    import base64
+
+    one = role_filters.token_copy({"token": base64.b64encode(b"tok-1").decode()}, "c", "ns", "https://a:6443", True)
+    two = role_filters.token_copy({"token": base64.b64encode(b"tok-2").decode()}, "c", "ns", "https://a:6443", True)
+    first, second = hub.credentials_hash(one), hub.credentials_hash(two)
+    assert first.startswith("sha256:") and len(first) == len("sha256:") + 16
+    assert first != second and first == hub.credentials_hash(one)
+    assert "tok-1" not in first and hub.credentials_hash(None) is None and hub.credentials_hash({"data": {}}) is None
+
+
+def test_hub_and_spoke_with_sidecars_on_a_helm_install_is_refused_naming_the_deployment_and_the_way_out():
+    from ansible_collections.rhdh.ai_connector.plugins.module_utils import step_rhdh_info
+
+    info = {"rhdh_connector": "sidecar", "install_type": "helm", "namespace": "ai-rhdh", "rhdh_version": "1.10",
+            "workload": {"kind": "Deployment", "name": "rhdh-developer-hub"}}
+    settings = {"rhoai_url": "https://api.ai:6443", "rhoai_url_reachable": False, "token_secret": "c"}
+    problems = step_rhdh_info.hub_refusals(None, info, "disabled", settings)
+    assert len(problems) == 1, problems
+    assert "Deployment ai-rhdh/rhdh-developer-hub is a Helm install of RHDH 1.x" in problems[0], problems
+    assert "rhoai_connector_rhoai_kubeconfig" in problems[0] and "extraVolumes" in problems[0], problems
+    assert step_rhdh_info.hub_refusals(None, dict(info, install_type="operator"), "disabled", settings) == []
