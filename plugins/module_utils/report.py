@@ -97,9 +97,11 @@ def report_lines(verdicts: Optional[List[Dict[str, Any]]], rhdh: Optional[Dict[s
         if status == "fail" and planned:
             status = pending(check)
         out.append(line(status, check.get("msg", "")))
-    summary = access_line(access, planned)
-    if summary:
-        out.append(summary)
+    by_who = {}  # type: Dict[str, List[Dict[str, Any]]]
+    for check in access:  # one line per ServiceAccount (hub and spoke: one on each cluster)
+        by_who.setdefault(str(check.get("msg", "")).split(" may", 1)[0], []).append(check)
+    for checks_of_one in by_who.values():
+        out.append(access_line(checks_of_one, planned))
     return out
 
 

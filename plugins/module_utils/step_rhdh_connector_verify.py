@@ -281,6 +281,7 @@ def storage_checks(mod, p):
 
 def access_checks(mod, p):
     user = "system:serviceaccount:{0}:{1}".format(p.namespace, p.service_account)
+    who = "{0} ({1})".format(user, p.cluster_label) if p.cluster_label else user
     groups = ["system:serviceaccounts", "system:serviceaccounts:" + p.namespace, "system:authenticated"]
     out = []
     defaults = rules.release_rbac(None, p.connector)
@@ -305,23 +306,27 @@ def access_checks(mod, p):
         what = "{0} {1}{2}{3}{4}".format(
             attrs["verb"], attrs["resource"], "." + attrs["group"] if attrs.get("group") else "",
             " " + attrs["name"] if attrs.get("name") else "", " in " + attrs["namespace"] if attrs.get("namespace") else " (cluster)")
-        out.append(check("access " + what, allowed, "{0} {1} {2}".format(user, "may" if allowed else "may NOT", what)))
+        out.append(check("access " + what, allowed, "{0} {1} {2}".format(who, "may" if allowed else "may NOT", what)))
     return out
 
 
-def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str, backstage: Optional[str],
+def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: Optional[str], backstage: Optional[str],
            backstage_api_version: Optional[str], rhdh_version: Optional[str], release: Optional[Dict[str, Any]],
            expect_sidecars: bool, plugins_configmap: Optional[str], plugins_key: str, packages: List[str],
            check_tags: bool, expect_plugins: str, app_config_configmap: Optional[str], app_config_key: str,
            provider_id: str, base_url: str, service_account: str, token_secret: str,
            cluster_rules: Optional[List[Dict[str, Any]]], namespace_rules: Optional[List[Dict[str, Any]]],
            registries: List[str], registries_namespace: Optional[str], permissions: List[Dict[str, Any]],
-           connector: str, cluster_name: str, kubeconfig_secret: Optional[str] = None) -> StepResult:
-    """Read-only: one check per thing that must hold for the connector to work, each saying what was seen."""
+           connector: str, cluster_name: str, kubeconfig_secret: Optional[str] = None, only_access: bool = False,
+           cluster_label: Optional[str] = None) -> StepResult:
+    """Read-only: one check per thing that must hold for the connector to work, each saying what was seen
+    (``only_access``: the ServiceAccount's permissions alone, as on the OpenShift AI cluster of a hub and spoke pair)."""
     p = Options(**{k: v for k, v in locals().items() if k != "svc"})
     checks = []  # type: List[Dict[str, str]]
-    for part in (release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks,
-                 catalog_rules_checks, token_checks, storage_checks, access_checks):
+    parts = (access_checks,) if only_access else (
+        release_checks, workload_checks, plugin_checks, app_config_checks, app_config_file_checks,
+        catalog_rules_checks, token_checks, storage_checks, access_checks)
+    for part in parts:
         checks.extend(part(svc, p))
     failed = [c for c in checks if c["status"] == "fail"]
     return StepResult(checks=checks, ok=not failed, failed_checks=failed)
@@ -330,7 +335,7 @@ def verify(svc: K8sService, *, namespace: str, workload_kind: str, workload: str
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     workload_kind=dict(type="str", choices=["Deployment", "StatefulSet"], default="Deployment"),
-    workload=dict(type="str", required=True),
+    workload=dict(type="str"),
     backstage=dict(type="str"),
     backstage_api_version=dict(type="str"),
     rhdh_version=dict(type="str"),
@@ -361,5 +366,7 @@ ARGUMENT_SPEC = dict(
     connector=dict(type="str", choices=["sidecar", "plugin-only"], default="sidecar"),
     cluster_name=dict(type="str", default=ac.DEFAULT_CLUSTER),
     kubeconfig_secret=dict(type="str", no_log=False),
+    only_access=dict(type="bool", default=False),
+    cluster_label=dict(type="str"),
 )
-MODULE_OPTIONS = {}  # type: dict
+MODULE_OPTIONS = dict(required_if=[("only_access", False, ("workload",))])

@@ -30,9 +30,8 @@ options:
     choices: [Deployment, StatefulSet]
     default: Deployment
   workload:
-    description: Name of the RHDH workload (C(backstage-<name>) or C(<release>-developer-hub)).
+    description: Name of the RHDH workload (C(backstage-<name>) or C(<release>-developer-hub)); required unless O(only_access).
     type: str
-    required: true
   backstage:
     description: Name of the C(Backstage) custom resource (operator installs), to check the app-config registration.
     type: str
@@ -168,6 +167,17 @@ options:
         kubeconfig; checks that the rhoai-normalizer of the rendered pod reads it (mounted, C(KUBECONFIG) set, no token
         variable) and that it names the cluster the copy was made from. The permissions asked are then those of the
         RHDH cluster's part (ConfigMaps and Routes in O(namespace)) unless O(namespace_rules) is given.
+    type: str
+    version_added: 0.1.0
+  only_access:
+    description:
+      - Check only the permissions of O(service_account) (one SubjectAccessReview per permission), as on the OpenShift
+        AI cluster of a hub and spoke pair, where the RHDH workload is not; O(workload) is then not needed.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  cluster_label:
+    description: Said after the ServiceAccount in each permission check (C(OpenShift AI cluster)), when two clusters are checked.
     type: str
     version_added: 0.1.0
 extends_documentation_fragment:

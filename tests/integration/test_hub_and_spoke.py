@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import pytest
@@ -165,6 +166,9 @@ def test_converge_on_two_clusters_rerun_rotation_second_spoke_and_uninstall(hub,
         refs = [e["valueFrom"]["secretKeyRef"] for e in backend(hub).get("env") or [] if e["name"] == "token"]
         assert refs == [{"name": COPY, "key": "token"}], backend(hub).get("env")
         assert f"url {spoke.server}, serviceAccountToken ${{token}}" in first.output
+        # the connector's permissions are asked on the RHOAI cluster, where its ServiceAccount is
+        assert re.search(rf"system:serviceaccount:{NS}:{CONNECTOR} \(OpenShift AI cluster\): all \d+ permissions allowed",
+                         first.output), first.output[-3000:]
 
         # a re-run writes nothing on either cluster
         since = time.time()
@@ -336,6 +340,11 @@ def test_sidecar_connector_reads_the_spoke_through_a_kubeconfig_and_leaves_both_
             assert containers[name]["envFrom"] == [{"secretRef": {"name": SIDECAR_TOKEN}}], containers[name]
         assert "lightspeed-core" in containers  # the operator's own sidecar is kept
         assert f"reads the OpenShift AI cluster at {spoke.server} through the kubeconfig" in first.output, first.output[-3000:]
+        # verify asks each ServiceAccount's permissions on its own cluster: the normalizer's on the RHOAI cluster
+        # (ClusterRole and registry bindings), the sidecars' on the hub (ConfigMaps and Routes: 6 + 3 verbs)
+        assert re.search(rf"system:serviceaccount:{NS}:{SIDECAR_SA} \(OpenShift AI cluster\): all \d+ permissions allowed",
+                         first.output), first.output[-3000:]
+        assert f"system:serviceaccount:{NS}:{SIDECAR_SA}: all 9 permissions allowed" in first.output, first.output[-3000:]
 
         # a re-run writes nothing on either cluster, and the token shows nowhere
         since = time.time()

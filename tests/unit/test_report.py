@@ -56,6 +56,15 @@ def test_the_permission_checks_make_one_line_naming_only_the_missing_ones():
     assert only.endswith("2 of 21 permissions not allowed: get services (cluster), list routes.route.openshift.io (cluster)")
 
 
+def test_hub_and_spoke_gives_one_permission_line_per_serviceaccount_and_cluster():
+    remote = "{0} (OpenShift AI cluster)".format(SA)
+    checks = [dict(c, msg=c["msg"].replace(SA, remote)) for c in PERMISSIONS[:13]] + PERMISSIONS[:9]
+    checks[2] = {"check": "access get routes (cluster)", "status": "fail", "msg": remote + " may NOT get routes (cluster)"}
+    lines = report_lines([], {}, checks)
+    assert lines == ["FAIL  {0}: 1 of 13 permissions not allowed: get routes (cluster)".format(remote),
+                     "OK  {0}: all 9 permissions allowed (SubjectAccessReview)".format(SA)], lines
+
+
 def test_check_mode_says_would_create_for_what_the_run_would_make():
     checks = [{"check": "token", "status": "fail", "msg": "Secret ai-rhdh/rhdh-rhoai-connector-token not found"},
               {"check": "plugin x", "status": "fail", "msg": "x in ConfigMap ai-rhdh/p has tag a, expected b"},
