@@ -1,4 +1,5 @@
-"""Command line: python -m testbed {build,up,load,upgrade-operator,down,list,scenarios} (from the repository root)."""
+"""Command line: python -m testbed {build,up,load,upgrade-operator,rhdh-operator-csv,down,list,scenarios}
+(from the repository root)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import sys
 import time
 
 from . import Cluster, TestbedError, run_build
-from .scenarios import SCENARIOS, upgrade_operator
+from .scenarios import (
+    RHDH_OPERATOR_NS,
+    SCENARIOS,
+    ensure_rhdh_operator_csv,
+    remove_rhdh_operator_csv,
+    rhdh_operator_csv,
+    upgrade_operator,
+)
 
 
 def _cmd_build(_: argparse.Namespace) -> int:
@@ -40,6 +48,21 @@ def _cmd_upgrade_operator(args: argparse.Namespace) -> int:
     started = time.monotonic()
     upgrade_operator(Cluster.get(args.name), args.version)
     print(f"RHDH operator {args.version} runs for {args.name} ({time.monotonic() - started:.1f} s)")
+    return 0
+
+
+def _cmd_rhdh_operator_csv(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    name = rhdh_operator_csv(args.version, args.namespace)["metadata"]["name"]
+    cluster = Cluster.get(args.name)
+    if args.remove:
+        wrote = remove_rhdh_operator_csv(cluster, args.version, args.namespace)
+        outcome = "removed" if wrote else "absent, unchanged"
+    else:
+        wrote = ensure_rhdh_operator_csv(cluster, args.version, args.namespace)
+        outcome = "written" if wrote else "present, unchanged"
+    print(f"ClusterServiceVersion {args.namespace}/{name} of {args.name}: {outcome} "
+          f"({time.monotonic() - started:.1f} s)")
     return 0
 
 
@@ -86,6 +109,16 @@ def parser() -> argparse.ArgumentParser:
     upgrade.add_argument("name")
     upgrade.add_argument("version", choices=["1.8", "1.10", "2.0"])
     upgrade.set_defaults(func=_cmd_upgrade_operator)
+    csv = sub.add_parser(
+        "rhdh-operator-csv",
+        help="create (or with --remove delete) the RHDH operator's ClusterServiceVersion rhdh-operator.v<version> "
+        "as OLM makes it; prints 'unchanged' when nothing was sent",
+    )
+    csv.add_argument("name")
+    csv.add_argument("version", help="the operator's release, X.Y.Z (like 2.0.0)")
+    csv.add_argument("--namespace", default=RHDH_OPERATOR_NS, help=f"the operator's namespace (default {RHDH_OPERATOR_NS})")
+    csv.add_argument("--remove", action="store_true", help="delete it instead, and wait until it is gone")
+    csv.set_defaults(func=_cmd_rhdh_operator_csv)
     down = sub.add_parser("down", help="delete a cluster and its state")
     down.add_argument("name")
     down.set_defaults(func=_cmd_down)

@@ -9,6 +9,7 @@ match, so loading twice writes nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,11 @@ from string import Template
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from kubernetes.client.exceptions import ApiException
 
 from ..build import operator_home, rhdh_chart
 from ..errors import TestbedError
-from ..kube import Kube, crd_established, rolled_out, wait_for
+from ..kube import Kube, Obj, crd_established, rolled_out, wait_for
 from ..paths import PACKAGE_DIR
 from ..timing import step
 
@@ -433,6 +435,60 @@ def upgrade_operator(cluster: Cluster, version: str, related_images: Mapping[str
             for obj in _render(Part("openshift-apiserver.yaml")):
                 kube.ensure(obj)
         cluster.start_operator(version, related_images)
+
+
+#: Where OLM installs the RHDH operator, and so where its ClusterServiceVersion is.
+RHDH_OPERATOR_NS = "rhdh-operator"
+CSV_CRD = "clusterserviceversion.yaml"
+CSV_CRD_NAME = "clusterserviceversions.operators.coreos.com"
+_CSV_VERSION = re.compile(r"\d+\.\d+\.\d+")
+
+
+def rhdh_operator_csv(version: str, namespace: str = RHDH_OPERATOR_NS) -> Obj:
+    """The RHDH operator's ClusterServiceVersion for release ``version`` (``2.0.0``) as OLM makes it
+    in ``namespace``: ``rhdh-operator.v<version>``, the name the collection reads the release from."""
+    if not _CSV_VERSION.fullmatch(version):
+        raise TestbedError(f"an RHDH operator version is X.Y.Z (like 2.0.0), not {version!r}")
+    (csv,) = _render(Part("rhdh-operator-csv.yaml", {"VERSION": version, "OPERATOR_NS": namespace}))
+    return csv
+
+
+def ensure_rhdh_operator_csv(cluster: Cluster, version: str, namespace: str = RHDH_OPERATOR_NS) -> bool:
+    """Make the RHDH operator's ClusterServiceVersion for ``version`` exist in ``namespace`` (and the
+    namespace, and the CRD, which the RHOAI scenarios load already); True if anything was written.
+    Sends nothing when all of it is there."""
+    csv = rhdh_operator_csv(version, namespace)
+    kube = cluster.kube()
+    with step(f"ClusterServiceVersion {namespace}/{csv['metadata']['name']} in {cluster.name}"):
+        written = False
+        for crd in [d for d in yaml.safe_load_all((CRDS / CSV_CRD).read_text(encoding="utf-8")) if d]:
+            written |= kube.ensure(crd)
+            name = crd["metadata"]["name"]
+            wait_for(f"CRD {name}", lambda n=name: crd_established(kube, n), 60)
+        written |= kube.ensure({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        written |= kube.ensure(csv)
+    return written
+
+
+def remove_rhdh_operator_csv(cluster: Cluster, version: str, namespace: str = RHDH_OPERATOR_NS) -> bool:
+    """Delete the RHDH operator's ClusterServiceVersion for ``version`` from ``namespace`` and wait
+    until it is gone; True if there was one. The namespace stays."""
+    csv = rhdh_operator_csv(version, namespace)
+    kube = cluster.kube()
+    if not crd_established(kube, CSV_CRD_NAME):  # no CRD, no CSV (and no discovery wait for the kind)
+        return False
+    path = kube.path_of(csv)
+    if kube.get_or_none(path) is None:
+        return False
+    with step(f"delete ClusterServiceVersion {namespace}/{csv['metadata']['name']} from {cluster.name}"):
+        try:
+            kube.request("DELETE", path)
+        except ApiException as err:
+            if err.status != 404:
+                raise
+        wait_for(f"ClusterServiceVersion {namespace}/{csv['metadata']['name']} to be gone",
+                 lambda: kube.get_or_none(path) is None, 60)
+    return True
 
 
 def load(cluster: Cluster, *names: str) -> None:

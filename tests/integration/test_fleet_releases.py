@@ -12,24 +12,17 @@ import pytest
 import yaml
 
 from ansible_run import ROOT, _playbook_bin, ansible_env
+from testbed.scenarios import ensure_rhdh_operator_csv
 
 RELEASES = {"rhdh-18": ("rhoai-2.25", "rhdh-operator-1.8", "1.8", "sidecar"),
             "rhdh-110": ("rhoai-2.25", "rhdh-operator-1.10", "1.10", "sidecar"),
             "rhdh-20": ("rhoai-3.x", "rhdh-operator-2.0", "2.0", "plugin-only")}
 
 
-def csv_20(cluster) -> None:
-    cluster.kubectl("create", "namespace", "rhdh-operator", check=False)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump({
-        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
-        "metadata": {"name": "rhdh-operator.v2.0.0", "namespace": "rhdh-operator"},
-        "spec": {"displayName": "Red Hat Developer Hub Operator", "version": "2.0.0", "install": {"strategy": "deployment"}}}))
-
-
 @pytest.fixture(scope="module")
 def fleet_report(module_cluster_factory, tmp_path_factory) -> tuple[dict, str, dict]:
     clusters = {name: module_cluster_factory(rhoai, rhdh) for name, (rhoai, rhdh, _r, _c) in RELEASES.items()}
-    csv_20(clusters["rhdh-20"])
+    ensure_rhdh_operator_csv(clusters["rhdh-20"], "2.0.0")
     tmp = tmp_path_factory.mktemp("fleet-releases")
     inventory = tmp / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"fleet": {

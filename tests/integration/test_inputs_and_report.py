@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ansible_run import ROOT, _playbook_bin, ansible_env, our_writes, run_module, run_role
+from testbed.scenarios import ensure_rhdh_operator_csv
 
 NS = "ai-rhdh"
 DIGEST = "registry.redhat.io/rhdh/rhdh-hub-rhel9@sha256:" + "0" * 64
@@ -214,11 +215,7 @@ def test_operator_version_from_the_csv_not_from_served_versions_two_releases_sha
     assert served["rhdh_version"] is None and served["plugin_tags"] is None, served
     assert "fit RHDH 1.10 and 2.0 alike" in served["rhdh_version_source"], served["rhdh_version_source"]
     assert "Fix: set rhoai_connector_rhdh_version" in served["plugin_tags_error"], served["plugin_tags_error"]
-    cluster.kubectl("create", "namespace", "rhdh-operator", check=False)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump({
-        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
-        "metadata": {"name": "rhdh-operator.v1.10.2", "namespace": "rhdh-operator"},
-        "spec": {"displayName": "Red Hat Developer Hub Operator", "version": "1.10.2", "install": {"strategy": "deployment"}}}))
+    ensure_rhdh_operator_csv(cluster, "1.10.2")  # as OLM makes it in the operator's namespace
     from_csv = run_module("rhdh_info", {"namespace": NS}, cluster.kubeconfig)
     assert from_csv["rhdh_version"] == "1.10"
     assert from_csv["rhdh_version_source"] == "ClusterServiceVersion rhdh-operator/rhdh-operator.v1.10.2", from_csv

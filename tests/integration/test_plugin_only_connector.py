@@ -16,7 +16,7 @@ import yaml
 from ansible_run import PlaybookRun, describe, our_writes, run_playbook
 from testbed.build import rhdh_chart
 from testbed.kube import rolled_out, wait_for
-from testbed.scenarios import DATA, upgrade_operator
+from testbed.scenarios import DATA, ensure_rhdh_operator_csv, upgrade_operator
 
 NS = "ai-rhdh"
 ROLE_VARS = {"rhoai_connector_rhdh_namespace": NS}
@@ -53,15 +53,6 @@ def plugins(cluster) -> list[dict]:
     return yaml.safe_load(get(cluster, "configmap", "dynamic-plugins-rhdh", "-n", NS)["data"]["dynamic-plugins.yaml"])["plugins"]
 
 
-def csv(cluster, version: str = "2.0.0") -> None:
-    """The RHDH operator's ClusterServiceVersion, as OLM makes it in the operator's namespace."""
-    cluster.kubectl("create", "namespace", "rhdh-operator", check=False)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump({
-        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
-        "metadata": {"name": f"rhdh-operator.v{version}", "namespace": "rhdh-operator"},
-        "spec": {"displayName": "Red Hat Developer Hub Operator", "version": version, "install": {"strategy": "deployment"}}}))
-
-
 def run(cluster, playbook: str = "install", *args: str, **extra) -> PlaybookRun:
     return run_playbook(f"playbooks/{playbook}.yml", cluster.kubeconfig, dict(ROLE_VARS, **extra), extra_args=list(args))
 
@@ -76,7 +67,7 @@ def refusal(run_: PlaybookRun) -> str:
 def rhdh20(module_cluster_factory):
     """The real RHDH operator 2.0, told by its ClusterServiceVersion, on OpenShift AI 3.x."""
     cluster = module_cluster_factory("rhoai-3.x", "rhdh-operator-2.0")
-    csv(cluster)
+    ensure_rhdh_operator_csv(cluster, "2.0.0")
     return cluster
 
 
@@ -162,7 +153,7 @@ def test_a_move_stopped_halfway_is_finished_by_the_next_run(module_cluster_facto
     cluster = module_cluster_factory("rhoai-2.25", "rhdh-operator-1.10")
     first = run(cluster)
     assert first.rc == 0 and SIDECARS <= pod_containers(cluster), first.output[-3000:]
-    csv(cluster)
+    ensure_rhdh_operator_csv(cluster, "2.0.0")
     upgrade_operator(cluster, "2.0")
     wait_for("the 2.0 operator to render its image",
              lambda: backend(cluster)["image"] == "quay.io/rhdh-community/rhdh:next", 60, 0.5)

@@ -18,11 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import yaml
 
 from ansible_run import PlaybookRun, describe, our_writes, run_playbook
 from testbed.kube import wait_for
-from testbed.scenarios import upgrade_operator
+from testbed.scenarios import ensure_rhdh_operator_csv, remove_rhdh_operator_csv, upgrade_operator
 
 NS = "ai-rhdh"
 ROLE_VARS = {"rhoai_connector_rhdh_namespace": NS}
@@ -74,18 +73,14 @@ def assert_refused_without_writes(cluster, run: PlaybookRun, since: float, *phra
 
 
 @contextmanager
-def csv(cluster, name: str = CSV_20) -> Iterator[None]:
-    """The RHDH operator's ClusterServiceVersion, as OLM makes it in the operator's namespace."""
-    cluster.kubectl("create", "namespace", OPERATOR_NS, check=False)
-    version = name.split(".v", 1)[1]
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump({
-        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
-        "metadata": {"name": name, "namespace": OPERATOR_NS},
-        "spec": {"displayName": "Red Hat Developer Hub Operator", "version": version, "install": {"strategy": "deployment"}}}))
+def csv(cluster, version: str = "2.0.0") -> Iterator[None]:
+    """The RHDH operator's ClusterServiceVersion rhdh-operator.v<version>, as OLM makes it in the
+    operator's namespace, for the block; removed afterwards."""
+    ensure_rhdh_operator_csv(cluster, version)
     try:
         yield
     finally:
-        cluster.kubectl("delete", "clusterserviceversion", name, "-n", OPERATOR_NS, "--wait=true")
+        remove_rhdh_operator_csv(cluster, version)
 
 
 def wait_for_backend_image(cluster, image: str) -> None:
@@ -157,7 +152,7 @@ def test_an_image_pinned_to_a_2_0_tag_through_related_image_backstage_gets_the_p
 
 
 def test_a_2_x_release_of_unknown_plugin_tags_is_refused_naming_the_four_plugins(rhdh20):
-    with csv(rhdh20, "rhdh-operator.v2.1.0"):
+    with csv(rhdh20, "2.1.0"):
         run, since = install(rhdh20)
         assert_refused_without_writes(
             rhdh20, run, since,

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from testbed import Cluster, TestbedError, rendered
-from testbed.scenarios import RHOAI_CRD_NAMES, SCENARIOS
+from testbed.__main__ import main
+from testbed.scenarios import RHOAI_CRD_NAMES, SCENARIOS, ensure_rhdh_operator_csv, remove_rhdh_operator_csv
 
 LOADER = "rhdh-testbed"
 
@@ -275,3 +276,24 @@ def test_scenario_loads_and_reloading_writes_nothing(cluster_factory, scenario: 
         for other in ("no-rhoai", "rhoai-no-kserve"):
             with pytest.raises(TestbedError, match=KSERVE):
                 cluster.load(other)
+
+
+def test_the_rhdh_operator_csv_is_made_once_as_olm_names_it_and_removed(cluster_factory, capsys) -> None:
+    """What tests and molecule use to tell the collection the RHDH operator's release: a second call
+    sends nothing, the CLI says so, and removing it leaves no ClusterServiceVersion."""
+    cluster = cluster_factory()  # no scenario: the CRD comes with the first call
+    assert ensure_rhdh_operator_csv(cluster, "2.0.0")
+    csv = _get(cluster, "clusterserviceversion", "rhdh-operator.v2.0.0", "-n", "rhdh-operator")
+    assert (csv["spec"]["version"], csv["spec"]["displayName"], csv["status"]["phase"]) == (
+        "2.0.0", "Red Hat Developer Hub Operator", "Succeeded")
+    since = time.time()
+    assert not ensure_rhdh_operator_csv(cluster, "2.0.0")
+    assert main(["-q", "rhdh-operator-csv", cluster.name, "2.0.0"]) == 0
+    assert "rhdh-operator/rhdh-operator.v2.0.0 of " + cluster.name + ": present, unchanged" in capsys.readouterr().out
+    assert cluster.write_requests(since=since, user_agent=LOADER) == []
+    assert main(["-q", "rhdh-operator-csv", cluster.name, "2.0.0", "--remove"]) == 0
+    assert ": removed" in capsys.readouterr().out
+    assert _get(cluster, "clusterserviceversion", "-n", "rhdh-operator")["items"] == []
+    assert not remove_rhdh_operator_csv(cluster, "2.0.0")
+    assert main(["-q", "rhdh-operator-csv", cluster.name, "2.0"]) == 1
+    assert "X.Y.Z" in capsys.readouterr().err
