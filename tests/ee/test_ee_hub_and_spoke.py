@@ -120,7 +120,9 @@ def hub_jobs(image: tuple[str, float], module_cluster_factory, tmp_path_factory)
     # The template's extra vars. Both testbed API servers listen on 127.0.0.1, so the provider entry's url (the
     # spoke's API server as the run reached it) is a loopback address, which preflight refuses unless it is said to
     # be reachable from RHDH's pod: here it is, both clusters are on this machine (and the EE runs on the host's
-    # network, see run_job, to reach them at all).
+    # network, see run_job, to reach them at all). The RHDH release is given, as a survey would: nothing on the testbed
+    # tells it (RHDH's image tag is `next`, no ClusterServiceVersion without OLM, and the CRD serves what RHDH
+    # 1.10 serves too), and preflight refuses without it.
     extra = {"rhoai_connector_rhdh_namespace": NS, "rhoai_connector_rhdh_version": "2.0",
              "rhoai_connector_rhoai_url_reachable": True, "rhoai_connector_wait_timeout": 120}
     work = tmp_path_factory.mktemp("ee-hub-jobs")
