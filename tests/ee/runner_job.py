@@ -8,12 +8,14 @@ ansible-runner's streaming protocol.
 The private data dir is laid out as AAP lays it: ``project/`` (the repository's playbooks, as a
 project sync gives them; the collection itself comes from the image), ``inventory/hosts``,
 ``env/envvars`` (what a credential injects, e.g. K8S_AUTH_*), ``env/extravars`` and ``env/cmdline``.
+:func:`bearer_token_credential` and :func:`custom_credential` fill a job as AAP's credentials do.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +23,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -73,6 +79,84 @@ class Job:
 
     def tail(self, chars: int = 4000) -> str:
         return (self.stdout + "\n" + self.pipeline_stderr)[-chars:]
+
+
+@dataclass
+class Injected:
+    """What credentials give a job: environment variables, files (paths relative to the private data
+    dir) and arguments to ansible-playbook (``-e @<file>``, the extra vars of a custom credential)."""
+
+    envvars: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+
+    def __add__(self, other: Injected) -> Injected:
+        return Injected({**self.envvars, **other.envvars}, {**self.files, **other.files}, self.args + other.args)
+
+    @property
+    def cmdline(self) -> str:
+        return shlex.join(self.args)
+
+    def private_file(self, data: str) -> str:
+        """A file the way AAP writes a credential's: a temporary name under the private data dir's
+        ``env/``. Returns its path inside the EE."""
+        name = f"env/tmp{uuid.uuid4().hex[:8]}"
+        self.files[name] = data.encode()
+        return f"/runner/{name}"
+
+
+def bearer_token_credential(host: str, token: str, ca_data: str = "", verify_ssl: bool = True) -> Injected:
+    """AAP's built-in "OpenShift or Kubernetes API Bearer Token" credential, as its injector fills a job
+    (``kubernetes_bearer_token`` in awx-plugins): K8S_AUTH_HOST and K8S_AUTH_API_KEY; with verify_ssl
+    and CA data, K8S_AUTH_VERIFY_SSL ``True`` and K8S_AUTH_SSL_CA_CERT naming a file holding the
+    data; otherwise K8S_AUTH_VERIFY_SSL ``False`` and no CA."""
+    injected = Injected({"K8S_AUTH_HOST": host, "K8S_AUTH_API_KEY": token})
+    if verify_ssl and ca_data:
+        injected.envvars["K8S_AUTH_VERIFY_SSL"] = "True"
+        injected.envvars["K8S_AUTH_SSL_CA_CERT"] = injected.private_file(ca_data)
+    else:
+        injected.envvars["K8S_AUTH_VERIFY_SSL"] = "False"
+    return injected
+
+
+def custom_credential(credential_type: dict[str, Any], inputs: dict[str, Any]) -> Injected:
+    """A credential of a custom type (``{"inputs": ..., "injectors": ...}`` as pasted into AAP), injected
+    the way AAP does it (``inject_credential`` in awx-plugins): the injectors are rendered with Jinja's
+    immutable sandbox from the credential's inputs, where an empty string is left undefined and a
+    boolean field not given is False. Each ``file`` template is written to a file under ``env/``,
+    named to the other injectors as ``tower.filename`` (one file) or ``tower.filename.<label>``
+    (``template.<label>``); ``env`` injectors become environment variables; every ``extra_vars``
+    value is rendered to a string, and the lot is written as YAML to a file under ``env/`` that the
+    job gets as ``-e @<file>``."""
+    sandbox = ImmutableSandboxedEnvironment()
+    namespace: dict[str, Any] = {key: value for key, value in inputs.items() if isinstance(value, bool) or value}
+    for spec in credential_type["inputs"].get("fields", []):
+        if spec.get("type") == "boolean" and spec["id"] not in inputs:
+            namespace[spec["id"]] = False
+    injectors = credential_type.get("injectors") or {}
+    injected = Injected()
+    single, labelled = None, {}
+    for label, template in (injectors.get("file") or {}).items():
+        path = injected.private_file(sandbox.from_string(template).render(**namespace))
+        if "." in label:
+            labelled[label.split(".", 1)[1]] = path
+        else:
+            single = path
+    namespace["tower"] = SimpleNamespace(filename=single or SimpleNamespace(**labelled))
+    for name, template in (injectors.get("env") or {}).items():
+        injected.envvars[name] = sandbox.from_string(template).render(**namespace)
+
+    def render(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {str(render(key)): render(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [render(item) for item in node]
+        return sandbox.from_string(node).render(**namespace)
+
+    extra_vars = render(injectors.get("extra_vars") or {})
+    if extra_vars:
+        injected.args += ["-e", "@" + injected.private_file(yaml.safe_dump(extra_vars))]
+    return injected
 
 
 def podman_env() -> dict[str, str]:

@@ -17,7 +17,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,17 +61,6 @@ def sa_token(cluster: Any) -> str:
 def cluster_ca(cluster: Any) -> bytes:
     config = yaml.safe_load(Path(cluster.kubeconfig).read_text())
     return base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"])
-
-
-@pytest.fixture(scope="module")
-def image() -> tuple[str, float]:
-    """Build (or reuse) the EE through the suite's own script, as a fresh machine would."""
-    started = time.monotonic()
-    proc = subprocess.run([str(ROOT / "scripts" / "ee"), "build"], capture_output=True, text=True, timeout=1800)
-    took = time.monotonic() - started
-    assert proc.returncode == 0, f"scripts/ee build failed:\n{proc.stdout}\n{proc.stderr[-6000:]}"
-    print(f"\nscripts/ee build: {took:.0f} s\n{proc.stderr.strip()}")
-    return proc.stdout.strip().splitlines()[-1], took
 
 
 @pytest.fixture(scope="module")
