@@ -30,6 +30,10 @@ def kubeconfig_wanted(p):
     return p.kubeconfig_secret if sidecar_state(p) == "present" and p.kubeconfig_secret else None
 
 
+#: In check mode, before the first run has copied the kubeconfig: what the annotation would hash.
+PENDING_COPY = "the copy this run would make"
+
+
 def credentials_annotation(mod, p):
     """The value the pod annotation ``sc.CREDENTIALS_ANNOTATION`` must have: a hash of the kubeconfig copy (hub and
     spoke: the normalizer reads it when it starts, so a new token rolls the pod out), or None to remove it."""
@@ -38,6 +42,8 @@ def credentials_annotation(mod, p):
         return None
     copy_secret = mod.get("v1", "Secret", secret, p.namespace)
     if copy_secret is None or not (copy_secret.get("data") or {}).get(hub.KUBECONFIG_KEY):
+        if mod.check_mode:  # a preview of a first run: the token step would have made the copy
+            return PENDING_COPY
         raise ConnectorError(
             "{0} holds no kubeconfig of the OpenShift AI cluster for the rhoai-normalizer".format(
                 describe("Secret", secret, p.namespace)),

@@ -304,6 +304,15 @@ def test_sidecar_connector_reads_the_spoke_through_a_kubeconfig_and_leaves_both_
     hub = hub_110
     wait_for(f"namespace {NS} to go from the RHOAI cluster", lambda: get(spoke, "namespace", NS, check=False) is None, 90, 0.5)
     before = sidecar_snapshot(hub, spoke)
+    # a preview (--check --diff) on the fresh pair: server-side dry runs only, on either cluster
+    since = time.time()
+    preview = run_playbook("playbooks/install.yml", hub.kubeconfig, hub_vars(spoke, rhoai_connector_rhdh_version=""),
+                           check=True, diff=True)
+    assert preview.rc == 0, preview.output[-3000:]
+    for cluster in (hub, spoke):
+        real = [e for e in our_writes(cluster, since) if "dryRun=All" not in (e.get("requestURI") or "")]
+        assert real == [], (cluster.name, describe(real))
+    assert "rhoai-connector-kubeconfig" in preview.output, preview.output[-3000:]  # the diff shows the volume
     first = run("install", hub, spoke, rhoai_connector_rhdh_version="")
     assert first.rc == 0, first.output[-3000:]
     try:
