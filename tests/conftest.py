@@ -4,7 +4,7 @@
 - ``cluster_factory`` (function): ``make(*scenarios, name=None)`` creates a fresh cluster with a
   unique short name and the scenarios loaded; deleted at teardown unless RHDH_TESTBED_KEEP=1.
 - ``module_cluster_factory`` (module): the same, for clusters shared by one test module.
-- ``shared_cluster`` (session): one cluster named ``pytest-shared`` with no scenario; tests using
+- ``shared_cluster`` (session): one cluster per worker named ``pytest-shared-<worker>`` with no scenario; tests using
   it work in namespaces of their own.
 
 Tests using these fixtures get the ``cluster`` marker. If the testbed cannot start they fail
