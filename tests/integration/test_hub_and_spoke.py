@@ -75,14 +75,18 @@ def no_writes(since: float, *clusters) -> None:
         assert writes == [], (cluster.name, describe(writes))
 
 
+def user_configmaps(hub) -> dict:
+    """The user's ConfigMaps in RHDH's namespace, by name. Those the operator renders from them (owned by the Backstage
+    CR) it may re-render in another order after the user's were edited and given back, which is the operator's doing,
+    not the collection's."""
+    return {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]
+            if "Backstage" not in [o.get("kind") for o in c["metadata"].get("ownerReferences") or []]}
+
+
 def snapshot(hub, spoke) -> dict:
     """What the collection may touch on either cluster, to compare after the uninstall."""
     cr = get(hub, "backstage", "developer-hub", "-n", NS)
-    # the user's ConfigMaps; those the operator renders from them (owned by the Backstage CR) it may re-render in
-    # another order after the user's were edited and given back, which is the operator's, not the collection's
-    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]
-                  if "Backstage" not in [o.get("kind") for o in c["metadata"].get("ownerReferences") or []]}
-    return {"cr_spec": cr["spec"], "configmaps": configmaps, "secrets": names(hub, "secrets", "-n", NS),
+    return {"cr_spec": cr["spec"], "configmaps": user_configmaps(hub), "secrets": names(hub, "secrets", "-n", NS),
             "hub_clusterroles": names(hub, "clusterroles"),
             "spoke_namespaces": names(spoke, "namespaces"), "spoke_clusterroles": names(spoke, "clusterroles"),
             "spoke_clusterrolebindings": names(spoke, "clusterrolebindings")}
@@ -288,9 +292,7 @@ def pod_spec(hub) -> dict:
 def sidecar_snapshot(hub, spoke) -> dict:
     """What the sidecar connector may touch on either cluster, to compare after the uninstall."""
     cr = get(hub, "backstage", "developer-hub", "-n", NS)
-    configmaps = {c["metadata"]["name"]: c.get("data") for c in get(hub, "configmaps", "-n", NS)["items"]
-                  if "Backstage" not in [o.get("kind") for o in c["metadata"].get("ownerReferences") or []]}
-    return {"cr_spec": cr["spec"], "configmaps": configmaps, "secrets": names(hub, "secrets", "-n", NS),
+    return {"cr_spec": cr["spec"], "configmaps": user_configmaps(hub), "secrets": names(hub, "secrets", "-n", NS),
             "hub_serviceaccounts": names(hub, "serviceaccounts", "-n", NS), "hub_roles": names(hub, "roles", "-n", NS),
             "hub_clusterroles": names(hub, "clusterroles"), "pod_volumes": [v["name"] for v in pod_spec(hub).get("volumes") or []],
             "spoke_namespaces": names(spoke, "namespaces"), "spoke_clusterroles": names(spoke, "clusterroles"),
