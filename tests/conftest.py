@@ -26,16 +26,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from testbed import Cluster, TestbedError, build_binaries  # noqa: E402
+from tests.suite_order import file_rank  # noqa: E402
 
 CLUSTER_FIXTURES = frozenset(
     {"testbed_bin", "cluster_factory", "module_cluster_factory", "shared_cluster"}
 )
 # One per pytest-xdist worker (scripts/test runs test files two at a time): gw0, gw1; "main" without xdist.
 SHARED_NAME = "pytest-shared-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
-#: Test files by how long they take, longest first: with test files run two at a time, a long one started last
-#: would run alone at the end. The others keep their order after these.
-LONGEST_FILES = ("test_molecule.py", "test_hub_and_spoke.py", "test_registry_rollout.py", "test_plugin_only_connector.py",
-                 "test_inputs_and_report.py", "test_ee_jobs.py", "test_ee_hub_and_spoke.py", "test_gates.py")
 MakeCluster = Callable[..., Cluster]
 
 
@@ -49,8 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if CLUSTER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.cluster)
-    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
+    building = os.environ.get("TESTBED_BUILD_RUNNING") == "1"
+    items.sort(key=lambda item: file_rank(item.path, building))  # stable: each file keeps its order
 
 
 def keep_clusters() -> bool:
