@@ -19,6 +19,7 @@ one on its label.
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import io
 import json
@@ -296,7 +297,17 @@ def image_ref() -> str:
 
 
 def ensure_image(force: bool = False) -> str:
-    """Build the image unless the one in podman's storage was built from the same inputs."""
+    """Build the image unless the one in podman's storage was built from the same inputs. One build at a time
+    on this machine (a lock beside the work folder and the tag, which every checkout shares): test files run two at a
+    time, and scripts/test may start a build beside the tests."""
+    lock = cache_dir() / "build.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return _ensure_image(force)
+
+
+def _ensure_image(force: bool) -> str:
     started = time.monotonic()
     ensure_tools()
     ensure_base_image()
